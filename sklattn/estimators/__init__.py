@@ -1,0 +1,5 @@
+"""scikit-learn estimators."""
+
+from .rnn import AttentionRNNRegressor
+
+__all__ = ["AttentionRNNRegressor"]

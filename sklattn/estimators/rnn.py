@@ -1,0 +1,168 @@
+"""AttentionRNNRegressor: an RNN/LSTM/GRU that pools its past hidden states by attention."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..base import WindowRegressorBase
+from ..nn.rnn import AttentionRNN
+
+__all__ = ["AttentionRNNRegressor"]
+
+
+class AttentionRNNRegressor(WindowRegressorBase):
+    """Forecast the next steps of a multivariate series with an attention RNN.
+
+    The encoder reads each window of ``lookback`` steps. Its hidden states before the last
+    one, ``v_1..v_{T-1}``, are scored against the last hidden state ``u = h_T``;
+    ``p = softmax(score(v_i, u))`` and the context ``c = sum_i p_i v_i``. A linear head
+    maps ``[c; h_T]`` to all ``horizon * n_targets`` forecasts at once. With
+    ``position_bias`` (default) the scores get a learned bias per step.
+
+    Parameters
+    ----------
+    cell : {"lstm", "gru", "rnn"}, default="lstm"
+    hidden_size : int, default=64
+    num_layers : int, default=1
+    dropout : float, default=0.0
+        Between recurrent layers and before the head.
+    attention : {"dot", "general", "additive", "none"}, default="additive"
+        Score of a past state ``v_i`` against the lookup ``u``: "dot" ``v_i·u``
+        (Luong), "general" ``v_i·W u`` (Luong), "additive" ``q·tanh(W1 v_i + W2 u)``
+        (Bahdanau). "none" is the plain RNN baseline: the head sees ``h_T`` only.
+    context : {"output", "recurrent"}, default="output"
+        "output" pools once, after the last step, as above. "recurrent" also computes,
+        at every step ``t``, a context over the states before the current one
+        (``h_1..h_{t-2}`` against ``h_{t-1}``) and concatenates it to ``x_t``; it runs
+        a Python loop over the steps, so it is slower. Ignored when attention="none".
+    position_bias : bool, default=True
+        Add a learned score per past step to the output pool's scores,
+        ``score(v_i, u) + b_i``. Without it, a "dot" score compares contents only: a
+        time-invariant RNN gives ``v_i`` no sense of its distance to ``u``, and on data
+        where the forecast needs the step exactly k back, dot attention then peaks on the
+        neighbours of ``u`` (see docs/attention_rnn.md for the measurement).
+    max_epochs : int, default=50
+    batch_size : int, default=64
+    lr : float, default=3e-3
+    optimizer : {"adam", "adamw", "sgd"} or torch.optim.Optimizer subclass, default="adam"
+    weight_decay : float, default=0.0
+    max_grad_norm : float or None, default=1.0
+    early_stopping : bool, default=True
+    validation_fraction : float, default=0.1
+    patience : int, default=8
+    random_state : int, RandomState or None, default=None
+    device : {"auto", "cpu", "cuda"}, default="auto"
+    verbose : int, default=0
+    callbacks : list of skorch callbacks or None, default=None
+        See :class:`~sklattn.base.WindowRegressorBase` for the shared parameters.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+        The trained net; ``net_.history`` holds the losses per epoch.
+    n_features_in_ : int
+        Features seen in fit: the last axis of 3D ``X``, or the columns of 2D ``X``.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` came from a DataFrame (2D) or ``make_windows`` of one.
+    window_shape_ : tuple
+        ``(lookback, n_features)`` of the windows the module reads.
+    target_shape_ : tuple
+        Shape of one window's ``y`` in fit; ``predict`` returns ``(n,) + target_shape_``.
+    n_outputs_ : int
+        ``horizon * n_targets``.
+
+    Examples
+    --------
+    >>> from sklattn import AttentionRNNRegressor, make_windows
+    >>> from sklattn.datasets import make_lagged_series
+    >>> series, lag = make_lagged_series(n_steps=300, random_state=0)
+    >>> X, y = make_windows(series, lookback=24, horizon=1, targets="target")
+    >>> model = AttentionRNNRegressor(hidden_size=8, max_epochs=2, random_state=0)
+    >>> model.fit(X, y).predict(X).shape == y.shape
+    True
+    >>> model.attention_weights(X).shape
+    (276, 1, 24)
+    """
+
+    _parameter_constraints = {
+        **WindowRegressorBase._parameter_constraints,
+        "cell": [StrOptions({"lstm", "gru", "rnn"})],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "attention": [StrOptions({"dot", "general", "additive", "none"})],
+        "context": [StrOptions({"output", "recurrent"})],
+        "position_bias": ["boolean"],
+    }
+
+    def __init__(self, cell="lstm", hidden_size=64, num_layers=1, dropout=0.0,
+                 attention="additive", context="output", position_bias=True, *,
+                 max_epochs=50, batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0,
+                 max_grad_norm=1.0,                 early_stopping=True, validation_fraction=0.1, patience=8,
+                 random_state=None, device="auto", verbose=0, callbacks=None):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.attention = attention
+        self.context = context
+        self.position_bias = position_bias
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def _check_window_shape(self, lookback, n_features):
+        if self.attention != "none" and lookback < 2:
+            raise ValueError(
+                f"attention={self.attention!r} pools the hidden states before the last one, "
+                f"so windows need lookback >= 2 steps; got lookback={lookback} (2D X with "
+                f"{lookback} feature(s) per row is read as univariate windows of that length)"
+            )
+
+    def _build_module(self, n_features, n_outputs):
+        return AttentionRNN(
+            n_features, n_outputs, cell=self.cell, hidden_size=self.hidden_size,
+            num_layers=self.num_layers, dropout=self.dropout, attention=self.attention,
+            context=self.context,
+            position_bias_steps=self.window_shape_[0] if self.position_bias else None,
+        )
+
+    def attention_weights(self, X):
+        """Where each window's forecast looked.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, lookback, n_features) or (n_windows, lookback)
+
+        Returns
+        -------
+        weights : ndarray of shape (n_windows, 1, lookback)
+            ``weights[i, 0, j]`` is the weight of window ``i``'s hidden state at step ``j``
+            (0 = oldest) in the context the head sees. Each row sums to 1; the last step
+            is the lookup vector and always has weight 0. The middle axis is the query
+            (one: the last hidden state).
+
+        Raises
+        ------
+        ValueError
+            With ``attention="none"``, which has no attention.
+        """
+        if self.attention == "none":
+            raise ValueError(
+                "attention='none' is the plain RNN baseline and has no attention weights; "
+                "fit with attention='dot', 'general' or 'additive'"
+            )
+        weights = self._attention_batches(
+            X, lambda module, Xb: module(Xb, return_attention=True)[1])
+        return weights[:, None, :].astype(np.float64)

@@ -1,0 +1,28 @@
+import numpy as np
+import torch
+from skorch.dataset import Dataset
+
+from sklattn.batching import WindowBatches
+
+
+def test_batches_cover_every_window_once_in_order_or_shuffled():
+    X = np.arange(50, dtype=np.float32).reshape(10, 5, 1)
+    y = np.arange(10, dtype=np.float32)[:, None]
+    ordered = list(WindowBatches(Dataset(X, y), batch_size=4))
+    assert [len(b[0]) for b in ordered] == [4, 4, 2]
+    np.testing.assert_array_equal(torch.cat([b[1] for b in ordered]).numpy(), y)
+    torch.manual_seed(0)
+    shuffled = list(WindowBatches(Dataset(X, y), batch_size=4, shuffle=True))
+    seen = torch.cat([b[1] for b in shuffled]).numpy().ravel()
+    assert sorted(seen) == list(range(10)) and list(seen) != list(range(10))
+    for Xb, yb in shuffled:  # X and y stay paired
+        np.testing.assert_array_equal(Xb[:, 0, 0].numpy() / 5, yb[:, 0].numpy())
+
+
+def test_batch_is_a_copy_of_a_read_only_view():
+    base = np.arange(100, dtype=np.float32)
+    X = np.lib.stride_tricks.sliding_window_view(base, 10)[:, :, None]
+    (Xb, yb), *_ = WindowBatches(Dataset(X, None), batch_size=8)
+    assert yb is None and Xb.shape == (8, 10, 1)
+    Xb += 1  # writable, and writing does not reach the user's series
+    assert base[0] == 0

@@ -1,0 +1,109 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sklattn import WindowedArray, make_windows
+
+
+def test_shapes_and_values_follow_the_series():
+    series = np.arange(40.0).reshape(20, 2)
+    X, y = make_windows(series, lookback=4, horizon=3, stride=2)
+    assert X.shape == (7, 4, 2) and y.shape == (7, 3, 2)
+    np.testing.assert_array_equal(X[1], series[2:6])
+    np.testing.assert_array_equal(y[1], series[6:9])
+    np.testing.assert_array_equal(X[-1], series[12:16])
+
+
+def test_windows_are_views_not_copies():
+    series = np.random.default_rng(0).standard_normal((1000, 3)).astype(np.float32)
+    X, y = make_windows(series, lookback=96, horizon=24)
+    assert np.shares_memory(X, series) and np.shares_memory(y, series)
+    assert not X.flags.writeable  # a view of the user's data must not be written through
+
+
+def test_targets_by_index_and_name_keep_inputs():
+    df = pd.DataFrame(np.arange(60.0).reshape(20, 3), columns=["a", "b", "c"])
+    X, y = make_windows(df, lookback=5, horizon=2, targets=["c", "a"])
+    assert X.shape == (14, 5, 3) and y.shape == (14, 2, 2)
+    np.testing.assert_array_equal(y[0, :, 0], df["c"].to_numpy()[5:7])
+    np.testing.assert_array_equal(y[0, :, 1], df["a"].to_numpy()[5:7])
+    X2, y2 = make_windows(df, lookback=5, horizon=2, targets=[2, 0])
+    np.testing.assert_array_equal(y, y2)
+    assert list(X.feature_names) == ["a", "b", "c"]
+
+
+def test_feature_names_survive_slicing_and_pickle():
+    import pickle
+
+    df = pd.DataFrame(np.ones((30, 2)), columns=["x", "y"])
+    X, _ = make_windows(df, lookback=4, horizon=1)
+    assert isinstance(X[:5], WindowedArray) and list(X[:5].feature_names) == ["x", "y"]
+    restored = pickle.loads(pickle.dumps(X[:5]))
+    assert list(restored.feature_names) == ["x", "y"]
+    np.testing.assert_array_equal(restored, X[:5])
+
+
+def test_input_is_not_mutated_and_dtype_is_float32_by_default():
+    df = pd.DataFrame({"a": np.arange(10), "b": np.arange(10) * 2.0})
+    before = df.copy()
+    X, y = make_windows(df, lookback=3, horizon=1)
+    pd.testing.assert_frame_equal(df, before)
+    assert X.dtype == np.float32 and y.dtype == np.float32
+    X64, _ = make_windows(df, lookback=3, horizon=1, dtype=np.float64)
+    assert X64.dtype == np.float64
+
+
+def test_univariate_series():
+    X, y = make_windows(np.arange(10.0), lookback=3, horizon=2)
+    assert X.shape == (6, 3, 1) and y.shape == (6, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "series, kwargs, error, match",
+    [
+        (np.ones((5, 2)), dict(lookback=4, horizon=2), ValueError, "too few"),
+        (np.array([[1.0, np.nan]] * 10), dict(lookback=2, horizon=1), ValueError, "NaN"),
+        (np.array([[1.0, np.inf]] * 10), dict(lookback=2, horizon=1), ValueError, "inf"),
+        (np.array([["a", "b"]] * 10), dict(lookback=2, horizon=1), TypeError, "numbers"),
+        (pd.DataFrame({"d": ["x"] * 10, "v": 1.0}), dict(lookback=2, horizon=1), TypeError,
+         "non-numeric"),
+        (np.ones((10, 2, 2)), dict(lookback=2, horizon=1), ValueError, "2D"),
+        (np.ones((10, 2)), dict(lookback=0, horizon=1), ValueError, "lookback"),
+        (np.ones((10, 2)), dict(lookback=2.5, horizon=1), TypeError, "lookback"),
+        (np.ones((10, 2)), dict(lookback=2, horizon=0), ValueError, "horizon"),
+        (np.ones((10, 2)), dict(lookback=2, horizon=1, stride=0), ValueError, "stride"),
+        (np.ones((10, 2)), dict(lookback=2, horizon=1, targets=[5]), ValueError, "range"),
+        (np.ones((10, 2)), dict(lookback=2, horizon=1, targets=["z"]), ValueError, "name"),
+        (np.ones((10, 2)), dict(lookback=2, horizon=1, targets=[0, 0]), ValueError, "repeat"),
+        (np.ones((10, 2)), dict(lookback=2, horizon=1, targets=[]), ValueError, "at least"),
+        (np.ones((10, 2)), dict(lookback=2, horizon=1, targets=[1.5]), TypeError, "targets"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(series, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_windows(series, **kwargs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_steps=st.integers(1, 60),
+    n_features=st.integers(1, 4),
+    lookback=st.integers(1, 20),
+    horizon=st.integers(1, 10),
+    stride=st.integers(1, 5),
+)
+def test_window_count_and_content_for_any_sizes(n_steps, n_features, lookback, horizon, stride):
+    series = np.arange(n_steps * n_features, dtype=np.float64).reshape(n_steps, n_features)
+    if n_steps < lookback + horizon:
+        with pytest.raises(ValueError, match="too few"):
+            make_windows(series, lookback, horizon, stride=stride)
+        return
+    X, y = make_windows(series, lookback, horizon, stride=stride, dtype=np.float64)
+    n_windows = (n_steps - lookback - horizon) // stride + 1
+    assert X.shape == (n_windows, lookback, n_features)
+    assert y.shape == (n_windows, horizon, n_features)
+    last = (n_windows - 1) * stride
+    np.testing.assert_array_equal(X[-1], series[last:last + lookback])
+    np.testing.assert_array_equal(y[-1], series[last + lookback:last + lookback + horizon])
