@@ -99,7 +99,7 @@ class AttentionRNNRegressor(WindowRegressorBase):
     def __init__(self, cell="lstm", hidden_size=64, num_layers=1, dropout=0.0,
                  attention="additive", context="output", position_bias=True, *,
                  max_epochs=50, batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0,
-                 max_grad_norm=1.0,                 early_stopping=True, validation_fraction=0.1, patience=8,
+                 max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=8,
                  random_state=None, device="auto", verbose=0, callbacks=None):
         self.cell = cell
         self.hidden_size = hidden_size
