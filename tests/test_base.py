@@ -206,6 +206,7 @@ def test_bad_params_raise_at_fit(params, error, match):
         AttentionRNNRegressor(**{**TINY, **params}).fit(X, np.ones(20))
 
 
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 def test_predict_rejects_windows_of_another_shape(windows):
     X, y = windows
     model = AttentionRNNRegressor(**TINY).fit(X, y)

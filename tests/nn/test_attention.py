@@ -28,7 +28,8 @@ def test_general_score_with_identity_is_dot():
 def test_additive_score_matches_its_formula():
     score = AdditiveScore(3, attention_size=4)
     values, lookup = torch.randn(2, 5, 3), torch.randn(2, 3)
-    expected = torch.tanh(values @ score.W1.weight.T + (score.W2(lookup))[:, None]) @ score.q.weight.T
+    hidden = torch.tanh(values @ score.W1.weight.T + score.W2(lookup)[:, None])
+    expected = hidden @ score.q.weight.T
     torch.testing.assert_close(score(values, lookup), expected.squeeze(-1))
 
 
