@@ -1,8 +1,14 @@
 """sklattn: attention-based multivariate time-series forecasting as scikit-learn estimators."""
 
-from .estimators import AttentionRNNRegressor
+from .estimators import AttentionRNNRegressor, TransformerForecaster
 from .preprocessing import WindowScaler
 from .windows import WindowedArray, make_windows
 
-__all__ = ["AttentionRNNRegressor", "WindowScaler", "WindowedArray", "make_windows"]
+__all__ = [
+    "AttentionRNNRegressor",
+    "TransformerForecaster",
+    "WindowScaler",
+    "WindowedArray",
+    "make_windows",
+]
 __version__ = "0.1.0"

@@ -151,11 +151,16 @@ class WindowRegressorBase(RegressorMixin, BaseEstimator):
             return "cuda" if torch.cuda.is_available() else "cpu"
         return self.device
 
+    def _horizon_and_targets(self):
+        """``(horizon, n_targets)`` of the fitted y: (n,) is one step of one target."""
+        shape = tuple(self.target_shape_) + (1, 1)
+        return shape[0], shape[1]
+
     def _validation_split(self, n_windows):
         if not self.early_stopping:
             return None
         lookback = self.window_shape_[0]
-        horizon = self.target_shape_[0] if self.target_shape_ else 1
+        horizon, _ = self._horizon_and_targets()
         split = TemporalValidationSplit(self.validation_fraction, lookback + horizon - 1)
         return split if split.sizes(n_windows) is not None else None
 
@@ -239,7 +244,8 @@ class WindowRegressorBase(RegressorMixin, BaseEstimator):
 
     def score(self, X, y, sample_weight=None):
         """R² of the forecast, averaged uniformly over every (horizon step, target)."""
-        y_pred = self.predict(X).reshape(len(X) if hasattr(X, "__len__") else -1, -1)
+        y_pred = self.predict(X)
+        y_pred = y_pred.reshape(len(y_pred), -1)
         y_true = np.asarray(y, dtype=np.float64).reshape(len(y_pred), -1)
         return r2_score(y_true, y_pred, sample_weight=sample_weight)
 

@@ -1,5 +1,6 @@
 """scikit-learn estimators."""
 
 from .rnn import AttentionRNNRegressor
+from .transformer import TransformerForecaster
 
-__all__ = ["AttentionRNNRegressor"]
+__all__ = ["AttentionRNNRegressor", "TransformerForecaster"]

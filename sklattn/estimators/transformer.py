@@ -1,0 +1,181 @@
+"""TransformerForecaster: multi-head self-attention over steps, patches or variates."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..base import WindowRegressorBase
+from ..nn.transformer import WindowTransformer
+
+__all__ = ["TransformerForecaster"]
+
+
+class TransformerForecaster(WindowRegressorBase):
+    """Forecast a multivariate series with a Transformer encoder.
+
+    Multi-head scaled dot-product self-attention with separate query, key and value
+    projections, pre-norm encoder layers, and a direct multi-step head. Same contract as
+    :class:`~sklattn.AttentionRNNRegressor` (shapes, validation, early stopping, seeds,
+    device, callbacks, pickling, grid search).
+
+    Parameters
+    ----------
+    tokens : {"timestep", "patch", "variate"}, default="patch"
+        "timestep": one token per time step (all features projected to ``d_model``),
+        learned positions, a flatten head. "patch" (as PatchTST): every feature alone,
+        cut into patches of ``patch_len`` every ``stride`` steps (the window is first
+        padded by repeating its last value ``stride`` times), one encoder shared by all
+        features, a flatten head. "variate" (as iTransformer): each feature's whole window
+        is one token; attention runs across features; a linear head per token.
+    d_model : int, default=16
+    n_heads : int, default=4
+        Must divide ``d_model``.
+    n_layers : int, default=3
+    d_ff : int, default=128
+    dropout : float, default=0.2
+    patch_len : int, default=16
+        Patch tokens only; must not exceed the lookback.
+    stride : int, default=8
+        Patch tokens only: steps between patch starts.
+    revin : bool, default=True
+        Reversible instance normalisation: each window is standardised per feature by its
+        own mean and std, and the forecast is mapped back with the target features' stats.
+    revin_affine : bool, default=True
+        Learn a per-feature scale and shift inside RevIN.
+    target_features : list of int or None, default=None
+        Positions, on X's feature axis, of the features ``y`` holds (in ``y``'s order).
+        The other features are inputs only (exogenous). None means ``y`` forecasts all
+        features in order, which requires ``n_targets == n_features``.
+    max_epochs : int, default=30
+    batch_size : int, default=64
+    lr : float, default=1e-3
+    optimizer, weight_decay, max_grad_norm, early_stopping, validation_fraction,
+    patience, random_state, device, verbose, callbacks
+        Shared with every sklattn estimator; see
+        :class:`~sklattn.base.WindowRegressorBase`.
+
+    Attributes
+    ----------
+    net_, n_features_in_, feature_names_in_, window_shape_, target_shape_, n_outputs_
+        As in :class:`~sklattn.AttentionRNNRegressor`.
+    target_features_ : ndarray of int
+        The resolved ``target_features``.
+    """
+
+    _parameter_constraints = {
+        **WindowRegressorBase._parameter_constraints,
+        "tokens": [StrOptions({"timestep", "patch", "variate"})],
+        "d_model": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "d_ff": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "patch_len": [Interval(Integral, 1, None, closed="left")],
+        "stride": [Interval(Integral, 1, None, closed="left")],
+        "revin": ["boolean"],
+        "revin_affine": ["boolean"],
+        "target_features": ["array-like", None],
+    }
+
+    def __init__(self, tokens="patch", d_model=16, n_heads=4, n_layers=3, d_ff=128,
+                 dropout=0.2, patch_len=16, stride=8, revin=True, revin_affine=True,
+                 target_features=None, *, max_epochs=30, batch_size=64, lr=1e-3,
+                 optimizer="adam", weight_decay=0.0, max_grad_norm=1.0, early_stopping=True,
+                 validation_fraction=0.1, patience=5, random_state=None, device="auto",
+                 verbose=0, callbacks=None):
+        self.tokens = tokens
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.n_layers = n_layers
+        self.d_ff = d_ff
+        self.dropout = dropout
+        self.patch_len = patch_len
+        self.stride = stride
+        self.revin = revin
+        self.revin_affine = revin_affine
+        self.target_features = target_features
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def _check_window_shape(self, lookback, n_features):
+        if self.d_model % self.n_heads:
+            raise ValueError(
+                f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
+        if self.tokens == "patch" and self.patch_len > lookback:
+            raise ValueError(
+                f"patch_len={self.patch_len} is longer than the windows (lookback={lookback})")
+        _, n_targets = self._horizon_and_targets()
+        if self.target_features is None:
+            if n_targets != n_features:
+                raise ValueError(
+                    f"y has {n_targets} target(s) per step but X has {n_features} features; "
+                    "pass target_features=[...] (their positions on X's feature axis)")
+            self.target_features_ = np.arange(n_features)
+            return
+        targets = np.asarray(self.target_features)
+        if targets.ndim != 1 or not np.issubdtype(targets.dtype, np.integer):
+            raise TypeError(f"target_features must be a list of ints; got {self.target_features!r}")
+        if len(targets) != n_targets:
+            raise ValueError(
+                f"target_features names {len(targets)} feature(s) but y has {n_targets} "
+                "target(s) per step")
+        if targets.min() < 0 or targets.max() >= n_features or len(set(targets)) != len(targets):
+            raise ValueError(
+                f"target_features={targets.tolist()} must be distinct positions in "
+                f"[0, {n_features})")
+        self.target_features_ = targets
+
+    def _build_module(self, n_features, n_outputs):
+        lookback = self.window_shape_[0]
+        horizon, _ = self._horizon_and_targets()
+        return WindowTransformer(
+            n_features, lookback, horizon, self.target_features_.tolist(), tokens=self.tokens,
+            d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
+            d_ff=self.d_ff, dropout=self.dropout, patch_len=self.patch_len,
+            stride=self.stride, revin=self.revin, revin_affine=self.revin_affine,
+        )
+
+    def attention_weights(self, X, layer=-1, average_heads=True):
+        """Self-attention weights of one encoder layer, computed explicitly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, lookback, n_features) or (n_windows, lookback)
+        layer : int, default=-1
+            Which encoder layer (negative counts from the last).
+        average_heads : bool, default=True
+            Average over heads; otherwise keep a heads axis.
+
+        Returns
+        -------
+        weights : ndarray
+            ``[..., i, j]`` is how much query token ``i`` attends to key token ``j``; each
+            row (last axis) sums to 1. Shapes, with ``(H,)`` only when
+            ``average_heads=False``:
+
+            - "timestep": (n_windows, (H,) lookback, lookback), tokens are steps.
+            - "patch": (n_windows, n_features, (H,) n_patches, n_patches): per feature,
+              tokens are patches (patch ``k`` starts at step ``k * stride``).
+            - "variate": (n_windows, (H,) n_features, n_features), tokens are features.
+        """
+        if not -self.n_layers <= layer < self.n_layers:
+            raise ValueError(f"layer={layer} is out of range for n_layers={self.n_layers}")
+
+        def forward(module, Xb):
+            weights = module(Xb, return_attention=True)[1]  # (..., layers, H, N, N)
+            weights = weights.select(-4, layer)
+            return weights.mean(dim=-3) if average_heads else weights
+
+        return self._attention_batches(X, forward).astype(np.float64)

@@ -1,0 +1,93 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sklattn.nn.revin import RevIN
+from sklattn.nn.transformer import MultiHeadSelfAttention, WindowTransformer, n_patches
+
+
+def test_sdpa_path_matches_explicit_attention():
+    torch.manual_seed(0)
+    attention = MultiHeadSelfAttention(16, 4).eval()
+    x = torch.randn(3, 7, 16)
+    fast, none = attention(x)
+    explicit, weights = attention(x, return_attention=True)
+    assert none is None
+    torch.testing.assert_close(fast, explicit, atol=1e-5, rtol=1e-5)
+    assert weights.shape == (3, 4, 7, 7)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(3, 4, 7))
+
+
+def test_queries_keys_values_are_separate_projections():
+    attention = MultiHeadSelfAttention(8, 2)
+    names = {name for name, _ in attention.named_children()}
+    assert {"query", "key", "value", "out"} <= names
+    assert attention.query.weight.data_ptr() != attention.key.weight.data_ptr()
+
+
+def test_fast_path_never_materialises_weights(monkeypatch):
+    calls = []
+    original = torch.softmax
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "softmax", spy)
+    model = WindowTransformer(3, 16, 4, [0, 1, 2], tokens="timestep", d_model=8, n_heads=2,
+                              n_layers=2, d_ff=16)
+    model(torch.randn(2, 16, 3))
+    assert calls == []
+    model(torch.randn(2, 16, 3), return_attention=True)
+    assert len(calls) == 2  # once per layer
+
+
+def test_revin_round_trip_is_exact():
+    torch.manual_seed(0)
+    revin = RevIN(3)
+    with torch.no_grad():
+        revin.weight.uniform_(0.5, 2.0)
+        revin.bias.uniform_(-1, 1)
+    x = torch.randn(4, 20, 3) * 10 + 5
+    normalized = revin.normalize(x)
+    torch.testing.assert_close(revin.denormalize(normalized), x, atol=1e-4, rtol=1e-5)
+    plain = RevIN(3, affine=False)
+    z = plain.normalize(x)
+    torch.testing.assert_close(z.mean(1), torch.zeros(4, 3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(plain.denormalize(z[..., [2, 0]], [2, 0]), x[..., [2, 0]],
+                               atol=1e-4, rtol=1e-5)
+
+
+@pytest.mark.parametrize("tokens", ["timestep", "patch", "variate"])
+@pytest.mark.parametrize("revin", [True, False])
+def test_shapes_gradients_and_weights(tokens, revin):
+    torch.manual_seed(0)
+    model = WindowTransformer(5, 32, 6, [3, 0], tokens=tokens, d_model=16, n_heads=4,
+                              n_layers=2, d_ff=32, patch_len=8, stride=4, revin=revin)
+    x = torch.randn(3, 32, 5)
+    out = model(x)
+    assert out.shape == (3, 6 * 2)
+    out.sum().backward()
+    model.eval()
+    out2, weights = model(x, return_attention=True)
+    torch.testing.assert_close(out2, model(x), atol=1e-5, rtol=1e-5)
+    tokens_per_seq = {"timestep": 32, "patch": n_patches(32, 8, 4), "variate": 5}[tokens]
+    assert weights.shape[-2:] == (tokens_per_seq, tokens_per_seq)
+    torch.testing.assert_close(weights.sum(-1), torch.ones_like(weights.sum(-1)))
+
+
+def test_patches_cover_the_window_with_end_padding():
+    assert n_patches(336, 16, 8) == 42  # PatchTST's count for lookback 336
+    series = torch.arange(10.0)[None, None]
+    patches = F.pad(series, (0, 2), mode="replicate").unfold(-1, 4, 2)
+    assert patches.shape[-2] == n_patches(10, 4, 2)
+
+
+def test_revin_forecast_follows_the_level_of_the_targets():
+    torch.manual_seed(0)
+    model = WindowTransformer(2, 16, 3, [1], tokens="variate", d_model=8, n_heads=2,
+                              n_layers=1, d_ff=8).eval()
+    x = torch.randn(2, 16, 2)
+    shifted = x.clone()
+    shifted[..., 1] += 100.0  # only the target feature moves
+    torch.testing.assert_close(model(shifted), model(x) + 100.0, atol=1e-3, rtol=1e-4)
