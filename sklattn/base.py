@@ -33,7 +33,10 @@ def _is_optimizer_class(value):
 def _are_callbacks(value):
     return value is None or (
         isinstance(value, (list, tuple))
-        and all(isinstance(cb, Callback) or isinstance(cb, tuple) for cb in value)
+        and all(isinstance(cb, Callback)
+                or (isinstance(cb, tuple) and len(cb) == 2 and isinstance(cb[0], str)
+                    and isinstance(cb[1], Callback))
+                for cb in value)
     )
 
 
@@ -41,7 +44,7 @@ class WindowRegressorBase(RegressorMixin, BaseEstimator):
     """Shared behaviour of sklattn's forecasters. Not used directly.
 
     Subclasses implement ``_build_module(n_features, n_outputs)``, may implement
-    ``_check_window_shape(lookback, n_features)``, and list the shared parameters below in
+    ``_prepare_fit(lookback, n_features)``, and list the shared parameters below in
     their own ``__init__``.
 
     Shared parameters
@@ -94,8 +97,9 @@ class WindowRegressorBase(RegressorMixin, BaseEstimator):
     def _build_module(self, n_features, n_outputs):
         raise NotImplementedError
 
-    def _check_window_shape(self, lookback, n_features):
-        """Raise ValueError when the module cannot take windows of this shape."""
+    def _prepare_fit(self, lookback, n_features):
+        """Raise ValueError when the module cannot take these windows and y; set any
+        fitted attributes of the subclass's own (called in fit, after validation)."""
 
     # -- validation ----------------------------------------------------------------------
 
@@ -222,7 +226,7 @@ class WindowRegressorBase(RegressorMixin, BaseEstimator):
         y2, self.target_shape_ = check_window_targets(
             y, len(X3), estimator_name=type(self).__name__)
         self.n_outputs_ = y2.shape[1]
-        self._check_window_shape(*self.window_shape_)
+        self._prepare_fit(*self.window_shape_)
         seed = self._seed()
         with torch.random.fork_rng(devices=[]):
             if seed is not None:

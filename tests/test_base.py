@@ -198,6 +198,7 @@ def test_bad_data_raises_before_any_tensor(X, y, error, match):
         ({"validation_fraction": 0.9}, ValueError, "validation_fraction"),
         ({"device": "tpu"}, ValueError, "device"),
         ({"callbacks": ["not a callback"]}, TypeError, "callbacks"),
+        ({"callbacks": [("name", "not a callback")]}, TypeError, "callbacks"),
     ],
 )
 def test_bad_params_raise_at_fit(params, error, match):

@@ -122,7 +122,7 @@ class AttentionRNNRegressor(WindowRegressorBase):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    def _check_window_shape(self, lookback, n_features):
+    def _prepare_fit(self, lookback, n_features):
         if self.attention != "none" and lookback < 2:
             raise ValueError(
                 f"attention={self.attention!r} pools the hidden states before the last one, "

@@ -109,7 +109,7 @@ class TransformerForecaster(WindowRegressorBase):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    def _check_window_shape(self, lookback, n_features):
+    def _prepare_fit(self, lookback, n_features):
         if self.d_model % self.n_heads:
             raise ValueError(
                 f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")

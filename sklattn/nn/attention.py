@@ -54,27 +54,19 @@ def make_score(name, hidden_size):
     return DotScore() if name == "dot" else _SCORES[name](hidden_size)
 
 
-def attention_pool(scores, values, mask=None):
+def attention_pool(scores, values):
     """Weights ``p = softmax(scores)`` and context ``c = sum_i p_i v_i``.
 
     Parameters
     ----------
     scores : Tensor of shape (batch, steps)
     values : Tensor of shape (batch, steps, hidden)
-    mask : bool Tensor broadcastable to (batch, steps), optional
-        True where a value may be attended. Rows with no True get all-zero weights
-        and a zero context.
 
     Returns
     -------
     context : Tensor of shape (batch, hidden)
     weights : Tensor of shape (batch, steps)
     """
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-        weights = torch.softmax(scores, dim=-1)
-        weights = torch.nan_to_num(weights, nan=0.0)  # all-masked rows give 0/0
-    else:
-        weights = torch.softmax(scores, dim=-1)
+    weights = torch.softmax(scores, dim=-1)
     context = torch.einsum("bt,bth->bh", weights, values)
     return context, weights

@@ -45,14 +45,6 @@ def test_pool_weights_sum_to_one_and_context_is_their_average():
     torch.testing.assert_close(context, values[:, 2])
 
 
-def test_masked_pool_ignores_masked_steps_and_all_masked_rows_are_zero():
-    values = torch.randn(2, 4, 3)
-    mask = torch.tensor([[True, True, False, False], [False] * 4])
-    context, weights = attention_pool(torch.randn(2, 4), values, mask)
-    assert torch.all(weights[0, 2:] == 0) and torch.isclose(weights[0].sum(), torch.tensor(1.0))
-    assert torch.all(weights[1] == 0) and torch.all(context[1] == 0)
-
-
 def test_make_score_rejects_unknown_names():
     assert isinstance(make_score("additive", 4), AdditiveScore)
     with pytest.raises(ValueError, match="unknown attention score"):
