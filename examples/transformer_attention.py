@@ -79,6 +79,9 @@ def main():
             image = ax.imshow(picture, cmap="viridis")
             fig.colorbar(image, ax=ax, label="attention weight")
             ax.set(xlabel=xlabel, ylabel=ylabel, title=f"tokens={tokens!r}, last layer")
+            if tokens == "variate":
+                ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+                ax.set_yticks(range(len(names)), names)
             fig.savefig(args.plot_dir / f"attention_{tokens}.png", dpi=100,
                         bbox_inches="tight")
             plt.close(fig)
