@@ -243,7 +243,7 @@ class WindowRegressorBase(RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_windows,) + the shape of one window's ``y`` in fit
         """
         X3 = self._validate_X(X, reset=False)
-        y2 = self.net_.predict(X3).astype(np.float64)
+        y2 = self._run_module(X3, lambda module, Xb: module(Xb)).astype(np.float64)
         return y2.reshape((len(X3),) + tuple(self.target_shape_))
 
     def score(self, X, y, sample_weight=None):
@@ -254,8 +254,17 @@ class WindowRegressorBase(RegressorMixin, BaseEstimator):
         return r2_score(y_true, y_pred, sample_weight=sample_weight)
 
     def _attention_batches(self, X, forward):
-        """Run ``forward(module, X_batch)`` over X in eval mode and stack the results."""
-        X3 = self._validate_X(X, reset=False)
+        """Validate X, then :meth:`_run_module` ``forward(module, X_batch)`` over it."""
+        return self._run_module(self._validate_X(X, reset=False), forward)
+
+    def _run_module(self, X3, forward):
+        """Run ``forward(module, X_batch)`` over windows in eval mode; stack the results.
+
+        Every batch is padded with zero windows to ``batch_size``: float32 matrix
+        products round differently for different batch shapes, so without this a
+        window's forecast would depend (in the last bits) on how many windows were
+        predicted with it. With it, predicting a subset gives bitwise the same values.
+        """
         module = self.net_.module_
         was_training = module.training
         module.eval()
@@ -263,7 +272,10 @@ class WindowRegressorBase(RegressorMixin, BaseEstimator):
         try:
             with torch.no_grad():
                 for Xb, _ in WindowBatches(_Windows(X3), self.batch_size):
-                    outputs.append(forward(module, Xb.to(self.net_.device)).cpu())
+                    n = len(Xb)
+                    if n < self.batch_size:
+                        Xb = torch.cat([Xb, Xb.new_zeros((self.batch_size - n,) + Xb.shape[1:])])
+                    outputs.append(forward(module, Xb.to(self.net_.device))[:n].cpu())
         finally:
             module.train(was_training)
         return torch.cat(outputs).numpy()

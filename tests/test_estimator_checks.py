@@ -1,15 +1,11 @@
-"""scikit-learn's own estimator checks, for every attention option, token type and the scaler.
+"""scikit-learn's own estimator checks: every attention option, token type, and the scaler.
 
 The estimators are built with tiny, fast hyperparameters (the checks fit dozens of
 times), which are legitimate settings, not special cases. No check is skipped.
 
-One check is expected to fail, for TransformerForecaster only:
-check_methods_subset_invariance asks that predicting windows one batch at a time equals
-predicting them all at once to atol=1e-7. The Transformer computes in float32, and its
-matrix products round differently for different batch sizes: measured differences are
-1.2e-7 to 8.9e-7 on predictions of size ~1, i.e. one to a few float32 ulps. The
-recurrent model happens to stay within 1e-7. This is recorded as a strict xfail so that
-it is noticed if it ever passes.
+Predictions are batch-invariant (the base pads every inference batch to ``batch_size``),
+so check_methods_subset_invariance holds bitwise for the Transformer too; without the
+padding it differed by 1-8 float32 ulps.
 """
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -32,14 +28,6 @@ ESTIMATORS = [
 ]
 
 
-def expected_failed_checks(estimator):
-    if isinstance(estimator, TransformerForecaster):
-        return {"check_methods_subset_invariance":
-                "float32 matmuls round differently per batch size (1-8 ulp)"}
-    return {}
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks,
-                         xfail_strict=True)
+@parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

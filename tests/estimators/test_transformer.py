@@ -89,3 +89,12 @@ def test_grid_search_over_token_types(windows):
     search = GridSearchCV(TransformerForecaster(**TINY), {"tokens": ["patch", "variate"]},
                           cv=TimeSeriesSplit(2, gap=32 + 6 - 1)).fit(X[:300], y[:300])
     assert search.best_params_["tokens"] in {"patch", "variate"}
+
+
+@pytest.mark.parametrize("tokens", ["timestep", "patch", "variate"])
+def test_forecasts_do_not_depend_on_the_batch(windows, tokens):
+    X, y = windows
+    model = TransformerForecaster(tokens=tokens, **TINY).fit(X[:200], y[:200])
+    together = model.predict(X[:40])
+    one_by_one = np.concatenate([model.predict(X[i:i + 1]) for i in range(40)])
+    np.testing.assert_array_equal(together, one_by_one)
