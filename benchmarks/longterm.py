@@ -11,7 +11,7 @@ Usage:
     SKLATTN_DATA_HOME=../shared/data python benchmarks/longterm.py \
         --dataset ETTh1 --tokens patch variate timestep --max-epochs 20
 
-Prints a table and writes benchmarks/results/longterm-<dataset>-<horizon>.json.
+Prints a table and writes benchmarks/results/longterm-<dataset>-<horizon>-<tokens>.json.
 """
 
 import argparse
@@ -33,7 +33,8 @@ TOKEN_PARAMS = {
     "patch": dict(d_model=16, n_heads=4, n_layers=3, d_ff=128, dropout=0.3, patch_len=16,
                   stride=8),
     "variate": dict(d_model=128, n_heads=8, n_layers=2, d_ff=128, dropout=0.1),
-    "timestep": dict(d_model=64, n_heads=4, n_layers=2, d_ff=128, dropout=0.1),
+    # small: 336 tokens per window and a flatten head of 336 * d_model inputs
+    "timestep": dict(d_model=16, n_heads=4, n_layers=2, d_ff=64, dropout=0.1),
 }
 
 
@@ -98,7 +99,7 @@ def main():
             "cuda": torch.cuda.is_available()}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"longterm-{args.dataset}-{args.horizon}.json"
+    path = out / f"longterm-{args.dataset}-{args.horizon}-{'-'.join(args.tokens)}.json"
     path.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     print(f"wrote {path}")
 
