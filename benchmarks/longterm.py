@@ -1,107 +1,265 @@
-"""Long-horizon benchmark: TransformerForecaster on the standard splits.
+"""Long-horizon benchmark of every sklattn estimator on the standard datasets.
 
 Protocol (as Informer / Autoformer / PatchTST): train / validation / test rows from
-``sklattn.datasets.benchmark_split``; z-scaling fitted on the training rows only; all
-variables in and out; every test window kept; MSE and MAE on the scaled test windows.
-Early stopping uses the estimator's own temporal hold-out on the train + validation rows,
-with ``validation_fraction`` set so that it holds out as many windows as the standard
-validation part has.
+``sklattn.datasets.benchmark_split``; z-scaling fitted on the training rows only; every
+test window kept; MSE and MAE on the scaled test windows. Two settings: "M" forecasts
+every variable from every variable; "MS" forecasts ``OT`` from every variable.
+Estimators run with their default hyperparameters; only ``max_epochs`` and
+``random_state`` are set, and ``validation_fraction`` is part of the protocol: the
+estimator's early-stopping hold-out is as many windows as the standard validation part
+(its last windows, after the estimator's own gap).
 
 Usage:
     SKLATTN_DATA_HOME=../shared/data python benchmarks/longterm.py \
-        --dataset ETTh1 --tokens patch variate timestep --max-epochs 20
+        --datasets ETTh1 ETTh2 --features M MS --models naive linear rnn-additive patch
 
-Prints a table and writes benchmarks/results/longterm-<dataset>-<horizon>-<tokens>.json.
+    python benchmarks/longterm.py report     # rewrite the table in RESULTS.md
+
+Each run appends one JSON line to benchmarks/results/longterm.jsonl (a later run of the
+same dataset, setting, horizon and model replaces the earlier one in the report).
+Progress (one line per epoch) goes to stderr.
 """
 
 import argparse
+import csv
 import json
 import platform
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 
-from sklattn import TransformerForecaster, make_windows
-from sklattn.datasets import benchmark_split, load_benchmark
+from sklattn import (
+    AttentionRNNRegressor,
+    LinearForecaster,
+    NaiveForecaster,
+    TransformerForecaster,
+    make_windows,
+)
+from sklattn.datasets import BENCHMARKS, benchmark_split, load_benchmark
 
-# PatchTST's ETTh1 settings, except lr and batch (faster convergence on CPU).
-TOKEN_PARAMS = {
-    "patch": dict(d_model=16, n_heads=4, n_layers=3, d_ff=128, dropout=0.3, patch_len=16,
-                  stride=8),
-    "variate": dict(d_model=128, n_heads=8, n_layers=2, d_ff=128, dropout=0.1),
-    # small: 336 tokens per window and a flatten head of 336 * d_model inputs
-    "timestep": dict(d_model=16, n_heads=4, n_layers=2, d_ff=64, dropout=0.1),
+HERE = Path(__file__).parent
+RESULTS = HERE / "results" / "longterm.jsonl"
+PUBLISHED = HERE / "published.csv"
+
+MODELS = {
+    "naive": lambda: NaiveForecaster(),
+    "linear": lambda: LinearForecaster(),
+    "rnn-none": lambda: AttentionRNNRegressor(attention="none"),
+    "rnn-dot": lambda: AttentionRNNRegressor(attention="dot"),
+    "rnn-general": lambda: AttentionRNNRegressor(attention="general"),
+    "rnn-additive": lambda: AttentionRNNRegressor(attention="additive"),
+    "rnn-recurrent": lambda: AttentionRNNRegressor(attention="additive", context="recurrent"),
+    "timestep": lambda: TransformerForecaster(tokens="timestep"),
+    "patch": lambda: TransformerForecaster(tokens="patch"),
+    "variate": lambda: TransformerForecaster(tokens="variate"),
 }
+ATTENTION_MODELS = [m for m in MODELS if m not in ("naive", "linear", "rnn-none")]
 
 
-def run(dataset, tokens, lookback, horizon, max_epochs, batch_size, lr, patience, data_home):
+def default_lookback_horizons(dataset):
+    """``(lookback, horizons)`` as in the literature (PatchTST / DLinear)."""
+    if dataset == "national_illness":
+        return 104, (24, 36, 48, 60)
+    return 336, (96, 192, 336, 720)
+
+
+class Progress(Callback):
+    """One line per epoch on stderr: losses and time, so a long run shows it is alive."""
+
+    def __init__(self, label):
+        self.label = label
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        valid = row.get("valid_loss", float("nan"))
+        print(f"  [{self.label}] epoch {row['epoch']}: train {row['train_loss']:.4f} "
+              f"valid {valid:.4f} ({row['dur']:.1f} s)", file=sys.stderr, flush=True)
+
+
+def windows(dataset, features, lookback, horizon, data_home, max_rows=None):
     series = load_benchmark(dataset, data_home=data_home)
-    train, valid, test = benchmark_split(series, lookback, name=dataset)
+    if max_rows is not None:  # a tiny slice, for the end-to-end test only
+        series = series.iloc[:max_rows]
+        n = len(series)
+        train, valid, test = (series.iloc[:int(0.6 * n)],
+                              series.iloc[int(0.6 * n) - lookback:int(0.8 * n)],
+                              series.iloc[int(0.8 * n) - lookback:])
+    else:
+        train, valid, test = benchmark_split(series, lookback, name=dataset)
     scaler = StandardScaler().fit(train)
-    fit_rows = scaler.transform(series.iloc[: len(train) + len(valid) - lookback])
-    test_rows = scaler.transform(test)
-    X_fit, y_fit = make_windows(fit_rows, lookback, horizon)
-    X_test, y_test = make_windows(test_rows, lookback, horizon)
+    frame = lambda rows: pd.DataFrame(scaler.transform(rows), columns=series.columns)  # noqa: E731
+    fit_rows = frame(series.iloc[: len(train) + len(valid) - lookback])
+    targets = "OT" if features == "MS" else None
+    X_fit, y_fit = make_windows(fit_rows, lookback, horizon, targets=targets)
+    X_test, y_test = make_windows(frame(test), lookback, horizon, targets=targets)
     n_valid_windows = len(valid) - lookback - horizon + 1
-    model = TransformerForecaster(
-        tokens=tokens, **TOKEN_PARAMS[tokens], max_epochs=max_epochs, batch_size=batch_size,
-        lr=lr, patience=patience, validation_fraction=n_valid_windows / len(X_fit),
-        random_state=0, verbose=0)
+    return X_fit, y_fit, X_test, y_test, n_valid_windows
+
+
+def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
+        max_train_windows=None, max_rows=None):
+    X_fit, y_fit, X_test, y_test, n_valid = windows(dataset, features, lookback, horizon,
+                                                    data_home, max_rows)
+    subset = max_train_windows is not None and len(X_fit) > max_train_windows
+    if subset:  # the most recent windows: the hold-out stays the last ones
+        X_fit, y_fit = X_fit[-max_train_windows:], y_fit[-max_train_windows:]
+    model = MODELS[model_name]()
+    params = {}
+    if "max_epochs" in model.get_params():
+        label = f"{dataset} {features} {horizon} {model_name}"
+        params = dict(max_epochs=max_epochs, random_state=0,
+                      validation_fraction=min(0.5, n_valid / len(X_fit)),
+                      callbacks=[Progress(label)])
+        model.set_params(**params)
     start = time.perf_counter()
     model.fit(X_fit, y_fit)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     y_pred = model.predict(X_test)
     predict_seconds = time.perf_counter() - start
-    history = model.net_.history
-    best_epoch = int(np.argmin(history[:, "valid_loss"])) + 1
-    return {
-        "dataset": dataset, "tokens": tokens, "lookback": lookback, "horizon": horizon,
+    row = {
+        "dataset": dataset, "features": features, "model": model_name,
+        "lookback": lookback, "horizon": horizon,
         "test_mse": float(np.mean((y_pred - y_test) ** 2)),
         "test_mae": float(np.mean(np.abs(y_pred - y_test))),
-        "n_test_windows": len(X_test), "epochs_run": len(history), "best_epoch": best_epoch,
+        "n_test_windows": len(X_test), "n_fit_windows": len(X_fit),
+        "train_subset": bool(subset),
         "fit_seconds": round(fit_seconds, 1), "predict_seconds": round(predict_seconds, 1),
-        "seconds_per_epoch": round(fit_seconds / len(history), 1),
-        "params": {**TOKEN_PARAMS[tokens], "lr": lr, "batch_size": batch_size,
-                   "max_epochs": max_epochs, "patience": patience},
     }
+    if hasattr(model, "net_"):
+        history = model.net_.history
+        row.update(epochs_run=len(history), max_epochs=max_epochs,
+                   best_epoch=int(np.argmin(history[:, "valid_loss"])) + 1
+                   if "valid_loss" in history[-1] else len(history))
+    return row
 
 
-def main():
+def _meta():
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=HERE).stdout.strip()
+    except OSError:
+        commit = ""
+    return {"date": date.today().isoformat(), "machine": platform.platform(),
+            "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "cuda": torch.cuda.is_available(), "commit": commit}
+
+
+def load_results(path=RESULTS):
+    """The latest row of each (dataset, features, horizon, model)."""
+    latest = {}
+    if Path(path).exists():
+        for line in Path(path).read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                latest[(row["dataset"], row["features"], row["horizon"], row["model"])] = row
+    return latest
+
+
+def load_published(path=PUBLISHED):
+    """{(dataset, features, horizon): [(source, mse, mae), ...]} from published.csv."""
+    published = {}
+    with open(path, newline="") as f:
+        for rec in csv.DictReader(line for line in f if not line.startswith("#")):
+            key = (rec["dataset"], rec["features"], int(rec["horizon"]))
+            published.setdefault(key, []).append(
+                (f"{rec['model']} ({rec['source']})", float(rec["mse"]), float(rec["mae"])))
+    return published
+
+
+def report(results=None, published=None):
+    """Markdown tables: one per (dataset, setting, horizon), ours and published."""
+    results = load_results() if results is None else results
+    published = load_published() if published is None else published
+    keys = sorted({k[:3] for k in results},
+                  key=lambda k: (BENCHMARKS.index(k[0]) if k[0] in BENCHMARKS else 99, k[1],
+                                 k[2]))
+    lines = []
+    for dataset, features, horizon in keys:
+        rows = [results[k] for k in results if k[:3] == (dataset, features, horizon)]
+        rows.sort(key=lambda r: list(MODELS).index(r["model"]) if r["model"] in MODELS else 99)
+        naive = next((r["test_mse"] for r in rows if r["model"] == "naive"), None)
+        linear = next((r["test_mse"] for r in rows if r["model"] == "linear"), None)
+        lines += [f"### {dataset}, features {features}, lookback {rows[0]['lookback']}, "
+                  f"horizon {horizon}", "",
+                  "| model | test MSE | test MAE | / naive | / linear | epochs (best) "
+                  "| fit s | note |", "|---|---|---|---|---|---|---|---|"]
+        def ratio(row, ref):
+            return "" if ref is None else f"{row['test_mse'] / ref:.3f}"
+
+        for r in rows:
+            epochs = (f"{r['epochs_run']} ({r['best_epoch']})" if "epochs_run" in r else "")
+            note = (f"trained on the last {r['n_fit_windows']} windows" if r["train_subset"]
+                    else "")
+            lines.append(f"| {r['model']} | {r['test_mse']:.4f} | {r['test_mae']:.4f} | "
+                         f"{ratio(r, naive)} | {ratio(r, linear)} | {epochs} | "
+                         f"{r['fit_seconds']:.0f} | {note} |")
+        for source, mse, mae in published.get((dataset, features, horizon), []):
+            lines.append(f"| published: {source} | {mse:.3f} | {mae:.3f} | | | | | |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_report(results_md=HERE / "RESULTS.md"):
+    start, end = "<!-- longterm:begin -->", "<!-- longterm:end -->"
+    text = results_md.read_text() if results_md.exists() else f"{start}\n{end}\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    results_md.write_text(f"{head}{start}\n{report()}\n{end}{tail}")
+    print(f"wrote {results_md}")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["report"]:
+        write_report()
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="ETTh1")
-    parser.add_argument("--tokens", nargs="+", default=["patch", "variate", "timestep"])
-    parser.add_argument("--lookback", type=int, default=336)
-    parser.add_argument("--horizon", type=int, default=96)
+    parser.add_argument("--datasets", nargs="+", default=list(BENCHMARKS))
+    parser.add_argument("--features", nargs="+", default=["M", "MS"], choices=["M", "MS"])
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--horizons", nargs="+", type=int, default=None,
+                        help="default: the dataset's first standard horizon (96; ILI 24)")
+    parser.add_argument("--lookback", type=int, default=None,
+                        help="default: 336 (national_illness: 104)")
     parser.add_argument("--max-epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--max-train-windows", type=int, default=None,
+                        help="train on only the last N windows (marked in the table)")
+    parser.add_argument("--max-rows", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data-home", default=None)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
-    args = parser.parse_args()
-    rows = []
-    print(f"{'tokens':<9} {'test MSE':>9} {'test MAE':>9} {'epochs':>7} {'best':>5} "
-          f"{'fit s':>7} {'s/epoch':>8}", flush=True)
-    for tokens in args.tokens:
-        row = run(args.dataset, tokens, args.lookback, args.horizon, args.max_epochs,
-                  args.batch_size, args.lr, args.patience, args.data_home)
-        rows.append(row)
-        print(f"{tokens:<9} {row['test_mse']:>9.4f} {row['test_mae']:>9.4f} "
-              f"{row['epochs_run']:>7} {row['best_epoch']:>5} {row['fit_seconds']:>7.1f} "
-              f"{row['seconds_per_epoch']:>8.1f}", flush=True)
-    meta = {"date": date.today().isoformat(), "machine": platform.platform(),
-            "cpus": torch.get_num_threads(), "torch": torch.__version__,
-            "cuda": torch.cuda.is_available()}
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args(argv)
+    meta = _meta()
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"longterm-{args.dataset}-{args.horizon}-{'-'.join(args.tokens)}.json"
-    path.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
-    print(f"wrote {path}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"{'dataset':<17}{'feat':<5}{'H':>4} {'model':<14}{'test MSE':>9}{'test MAE':>9}"
+          f"{'epochs':>8}{'fit s':>8}", flush=True)
+    for dataset in args.datasets:
+        lookback, horizons = default_lookback_horizons(dataset)
+        lookback = args.lookback or lookback
+        for horizon in args.horizons or horizons[:1]:
+            for features in args.features:
+                for model_name in args.models:
+                    row = run(dataset, features, model_name, lookback, horizon,
+                              args.max_epochs, args.data_home, args.max_train_windows,
+                              args.max_rows)
+                    row["meta"] = meta
+                    with out.open("a") as f:
+                        f.write(json.dumps(row) + "\n")
+                    print(f"{dataset:<17}{features:<5}{horizon:>4} {model_name:<14}"
+                          f"{row['test_mse']:>9.4f}{row['test_mae']:>9.4f}"
+                          f"{row.get('epochs_run', ''):>8}{row['fit_seconds']:>8.1f}",
+                          flush=True)
 
 
 if __name__ == "__main__":

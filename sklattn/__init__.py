@@ -1,11 +1,18 @@
 """sklattn: attention-based multivariate time-series forecasting as scikit-learn estimators."""
 
-from .estimators import AttentionRNNRegressor, TransformerForecaster
+from .estimators import (
+    AttentionRNNRegressor,
+    LinearForecaster,
+    NaiveForecaster,
+    TransformerForecaster,
+)
 from .preprocessing import WindowScaler
 from .windows import WindowedArray, make_windows
 
 __all__ = [
     "AttentionRNNRegressor",
+    "LinearForecaster",
+    "NaiveForecaster",
     "TransformerForecaster",
     "WindowScaler",
     "WindowedArray",

@@ -80,3 +80,70 @@ def check_window_targets(y, n_windows, *, estimator_name="estimator"):
         raise ValueError(f"y has an empty axis: shape {y.shape}")
     check_consistent_length(np.empty((n_windows, 0)), y)
     return y.reshape(len(y), -1), y.shape[1:]
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def resolve_target_features(requested, carried, n_features, n_targets, *, x_names=None,
+                            y_names=None):
+    """Each target's position among the input features, or None where it is not one.
+
+    In order of precedence: the estimator's ``target_features`` parameter; the positions
+    ``y`` carries (``make_windows(..., targets=...)`` sets them); when ``y`` has as many
+    targets per step as ``X`` has features, the features themselves in order (what
+    ``make_windows(series)`` forecasts); otherwise no target is an input.
+
+    Parameters
+    ----------
+    requested : sequence of (int or None) or None
+        The ``target_features`` parameter.
+    carried : array of int or None
+        ``y.target_features``.
+    n_features, n_targets : int
+    x_names, y_names : array of str or None
+        Column names of ``X`` and ``y``, used to check carried positions.
+
+    Returns
+    -------
+    list of (int or None), one per target
+    """
+    if requested is not None:
+        positions = list(requested)
+        if len(positions) != n_targets:
+            raise ValueError(
+                f"target_features has {len(positions)} entries but y has {n_targets} "
+                "target(s) per step; give one position (or None) per target")
+        for p in positions:
+            if p is not None and not _is_int(p):
+                raise TypeError(
+                    f"target_features entries must be ints (positions on X's feature axis) "
+                    f"or None (not an input); got {p!r}")
+        ints = [int(p) for p in positions if p is not None]
+        if any(not 0 <= p < n_features for p in ints) or len(set(ints)) != len(ints):
+            raise ValueError(
+                f"target_features={positions} must be distinct positions in [0, {n_features}) "
+                "or None")
+        return [None if p is None else int(p) for p in positions]
+    if carried is not None:
+        carried = [int(p) for p in np.asarray(carried).ravel()]
+        if len(carried) != n_targets:
+            raise ValueError(
+                f"y carries the positions of {len(carried)} target(s) (y.target_features, "
+                f"from make_windows) but has {n_targets} target(s) per step; pass "
+                "target_features=[...] or a plain array")
+        if any(not 0 <= p < n_features for p in carried):
+            raise ValueError(
+                f"y.target_features={carried} are not positions among X's {n_features} "
+                "features; were X's columns sliced after make_windows?")
+        if x_names is not None and y_names is not None and len(y_names) == n_targets:
+            expected = [str(x_names[p]) for p in carried]
+            if expected != [str(n) for n in y_names]:
+                raise ValueError(
+                    f"y's targets {list(y_names)} are not X's features at positions "
+                    f"{carried} ({expected}); window X and y from the same series")
+        return carried
+    if n_targets == n_features:
+        return list(range(n_features))
+    return [None] * n_targets

@@ -15,29 +15,94 @@ __all__ = ["WindowedArray", "make_windows"]
 
 
 class WindowedArray(np.ndarray):
-    """A NumPy array of windows that remembers the series' column names.
+    """A NumPy array of windows (or of their targets) that remembers what its columns are.
 
-    ``make_windows`` returns its ``X`` as this type so that an estimator fitted on windows
-    of a DataFrame can set ``feature_names_in_``. It behaves as a plain ``ndarray``;
-    slicing along the first axis keeps ``feature_names``.
+    ``make_windows`` returns both ``X`` and ``y`` as this type. ``X.feature_names`` lets an
+    estimator set ``feature_names_in_``; ``y.target_features`` tells it which input
+    features the targets are, so that it can normalise each window and undo that on the
+    forecast without being told. It behaves as a plain ``ndarray``.
+
+    Indexing follows the last (feature) axis: ``X[:, :, [2, 0]]`` names its columns in
+    that order, ``y[..., 0]`` keeps the first target's name and position. Where an index
+    mixes the feature axis with others so that the columns can no longer be named, the
+    names and positions are dropped (set to None) rather than left wrong.
 
     Attributes
     ----------
     feature_names : ndarray of str or None
-        The names of the last axis, or None when the series had no column names.
+        The names of the last axis, or None when unknown.
+    target_features : ndarray of int or None
+        For targets (``y``): the position of each target column among the input
+        features of the matching ``X``; None when unknown (and always for ``X``).
     """
 
-    def __new__(cls, array, feature_names=None):
+    def __new__(cls, array, feature_names=None, target_features=None):
         obj = np.asarray(array).view(cls)
-        obj.feature_names = feature_names
+        obj.feature_names = None if feature_names is None else np.asarray(feature_names,
+                                                                           dtype=object)
+        obj.target_features = (None if target_features is None
+                               else np.asarray(target_features, dtype=np.intp))
         return obj
 
     def __array_finalize__(self, obj):
-        self.feature_names = getattr(obj, "feature_names", None)
+        for attr in ("feature_names", "target_features"):
+            value = getattr(obj, attr, None)
+            setattr(self, attr, value if value is None or self._labels(len(value)) else None)
+
+    def _labels(self, n_names):
+        """Whether ``n_names`` names can label this array's columns.
+
+        The last axis holds the features, except for 2D windows of one feature
+        (n_windows, steps), the univariate form, which carry a single name.
+        """
+        return self.ndim >= 1 and (self.shape[-1] == n_names
+                                   or (self.ndim == 2 and n_names == 1))
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if not isinstance(out, WindowedArray) or (
+                self.feature_names is None and self.target_features is None):
+            return out
+        univariate = self.ndim == 2 and self.shape[-1] != 1 and len(
+            self.feature_names if self.feature_names is not None else self.target_features) == 1
+        if univariate:
+            columns = np.zeros(1, dtype=np.intp) if out.ndim == 2 else None
+        else:
+            columns = self._columns_after(key, out)
+        for attr in ("feature_names", "target_features"):
+            value = getattr(self, attr)
+            value = None if value is None or columns is None else value[columns]
+            setattr(out, attr, value if value is None or out._labels(len(value)) else None)
+        return out
+
+    def _columns_after(self, key, out):
+        """Which of this array's columns ``out`` (= ``self[key]``) holds, in order.
+
+        Returns an int array, or None when they cannot be told apart from the other axes.
+        """
+        if self.ndim < 2:
+            return None
+        parts = key if isinstance(key, tuple) else (key,)
+        if parts and parts[-1] is Ellipsis:
+            parts = parts[:-1]  # X[idx, ...] indexes the leading axes only
+        if len(parts) < self.ndim and not any(k is Ellipsis or k is None for k in parts):
+            # Only leading axes are indexed: every column is still there, in order.
+            return np.arange(self.shape[-1])
+        # Apply the same index to an array that holds each element's column position.
+        positions = np.broadcast_to(np.arange(self.shape[-1]), self.shape)[key]
+        if positions.ndim == 0:
+            return None
+        if out.ndim < self.ndim and positions.size and np.all(positions == positions.flat[0]):
+            # The feature axis was taken by one integer (y[..., 0]): one column left.
+            return np.asarray([positions.flat[0]])
+        rows = positions.reshape(-1, positions.shape[-1])
+        if len(rows) and not np.all(rows == rows[0]):
+            return None
+        return rows[0] if len(rows) else None
 
     def __reduce__(self):
         # Pickle as a plain array plus the names (ndarray's own reduce drops attributes).
-        return (WindowedArray, (np.asarray(self), self.feature_names))
+        return (WindowedArray, (np.asarray(self), self.feature_names, self.target_features))
 
 
 def _as_float_series(series, dtype):
@@ -142,9 +207,11 @@ def make_windows(series, lookback, horizon, *, targets=None, stride=1, dtype=np.
     X : WindowedArray of shape (n_windows, lookback, n_features)
         Input windows: a read-only strided view of the (cast) series that carries the
         DataFrame's column names, if any, as ``X.feature_names``.
-    y : ndarray of shape (n_windows, horizon, n_targets)
+    y : WindowedArray of shape (n_windows, horizon, n_targets)
         What follows each window, also a read-only strided view (of the series, or of
-        a copy of its target columns when ``targets`` is given).
+        a copy of its target columns when ``targets`` is given). ``y.target_features``
+        holds each target's position among ``X``'s features and ``y.feature_names`` the
+        targets' names, so the estimators know which inputs they forecast.
 
     Raises
     ------
@@ -180,5 +247,7 @@ def make_windows(series, lookback, horizon, *, targets=None, stride=1, dtype=np.
     # Targets come from a copy of just their columns, so y is a view as well.
     target_values = values if targets is None else np.ascontiguousarray(values[:, target_idx])
     target_spans = sliding_window_view(target_values[lookback:], horizon, axis=0)[::stride]
-    y = target_spans.transpose(0, 2, 1)[: len(X)]
+    y = WindowedArray(target_spans.transpose(0, 2, 1)[: len(X)],
+                      feature_names=None if names is None else names[target_idx],
+                      target_features=target_idx)
     return X, y

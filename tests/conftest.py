@@ -1,4 +1,13 @@
 import os
+from pathlib import Path
+
+import pytest
 
 # Lets scikit-learn's check_array_api_input run (with NumPy inputs) instead of skipping.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+# The benchmark files: ../shared/data beside the checkout (CI's clone has them too).
+DATA_HOME = Path(os.environ.get("SKLATTN_DATA_HOME",
+                                Path(__file__).resolve().parents[2] / "shared" / "data"))
+needs_data = pytest.mark.skipif(not (DATA_HOME / "ETTh1.csv.gz").is_file(),
+                                reason=f"benchmark data not found in {DATA_HOME}")

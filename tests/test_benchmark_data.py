@@ -1,18 +1,13 @@
 """The benchmark loader, on the real files in ../shared/data (the CI clone has them too)."""
 
 import gzip
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sklattn.datasets import BENCHMARKS, benchmark_split, load_benchmark
 
-DATA_HOME = Path(os.environ.get("SKLATTN_DATA_HOME",
-                                Path(__file__).resolve().parents[2] / "shared" / "data"))
-needs_data = pytest.mark.skipif(not (DATA_HOME / "ETTh1.csv.gz").is_file(),
-                                reason=f"benchmark data not found in {DATA_HOME}")
+from .conftest import DATA_HOME, needs_data
 
 
 @needs_data

@@ -10,7 +10,13 @@ padding it differed by 1-8 float32 ulps.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklattn import AttentionRNNRegressor, TransformerForecaster, WindowScaler
+from sklattn import (
+    AttentionRNNRegressor,
+    LinearForecaster,
+    NaiveForecaster,
+    TransformerForecaster,
+    WindowScaler,
+)
 
 # Early stopping is off: the checks fit on 20-200 rows, too few for a useful hold-out.
 TRAIN = dict(max_epochs=60, batch_size=32, lr=1e-2, early_stopping=False, random_state=0)
@@ -24,6 +30,10 @@ ESTIMATORS = [
     *(TransformerForecaster(tokens=tokens, d_model=8, n_heads=2, n_layers=1, d_ff=16,
                             patch_len=1, stride=1, **TRAIN)
       for tokens in ("timestep", "patch", "variate")),
+    LinearForecaster(**TRAIN),
+    LinearForecaster(decomposition=False, normalization="last", **TRAIN),
+    NaiveForecaster(),
+    NaiveForecaster(season_length=2),
     WindowScaler(),
 ]
 

@@ -107,3 +107,55 @@ def test_window_count_and_content_for_any_sizes(n_steps, n_features, lookback, h
     last = (n_windows - 1) * stride
     np.testing.assert_array_equal(X[-1], series[last:last + lookback])
     np.testing.assert_array_equal(y[-1], series[last + lookback:last + lookback + horizon])
+
+
+def test_y_carries_the_positions_and_names_of_its_targets():
+    df = pd.DataFrame(np.arange(40.0).reshape(10, 4), columns=["a", "b", "c", "d"])
+    X, y = make_windows(df, lookback=3, horizon=2, targets=["d", "b"])
+    assert list(y.target_features) == [3, 1] and list(y.feature_names) == ["d", "b"]
+    np.testing.assert_array_equal(y[:, 0, 0], X[:, -1, 3] + 4)  # d, one step on
+    _, y_all = make_windows(df, lookback=3, horizon=2)
+    assert list(y_all.target_features) == [0, 1, 2, 3]
+    _, y_plain = make_windows(np.ones((10, 2)), lookback=3, horizon=2, targets=1)
+    assert list(y_plain.target_features) == [1] and y_plain.feature_names is None
+
+
+@pytest.mark.parametrize(
+    "index, names, positions",
+    [
+        ((slice(None), slice(None), [1, 0]), ["b", "d"], [1, 3]),   # reordered
+        ((Ellipsis, 0), ["d"], [3]),                                # one target, 2D y
+        ((slice(None), slice(None), slice(None, None, -1)), ["b", "d"], [1, 3]),
+        (slice(2, 5), ["d", "b"], [3, 1]),                          # windows only
+        ([0, 2], ["d", "b"], [3, 1]),
+        ((slice(None), 0), ["d", "b"], [3, 1]),                     # first step only
+    ],
+)
+def test_names_and_positions_follow_indexing_of_the_feature_axis(index, names, positions):
+    df = pd.DataFrame(np.arange(40.0).reshape(10, 4), columns=["a", "b", "c", "d"])
+    _, y = make_windows(df, lookback=3, horizon=2, targets=["d", "b"])
+    part = y[index]
+    assert list(part.feature_names) == names and list(part.target_features) == positions
+
+
+def test_names_are_dropped_where_they_cannot_be_followed():
+    df = pd.DataFrame(np.arange(40.0).reshape(10, 4), columns=["a", "b", "c", "d"])
+    X, _ = make_windows(df, lookback=3, horizon=2)
+    mixed = X[np.arange(3)[:, None], 0, np.array([[0, 1], [1, 0], [2, 3]])]
+    assert mixed.feature_names is None
+    assert X[0, 0, 1].ndim == 0
+
+
+def test_windowed_targets_pickle_with_their_positions():
+    import pickle
+
+    _, y = make_windows(np.ones((10, 3)), lookback=3, horizon=2, targets=[2])
+    restored = pickle.loads(pickle.dumps(y))
+    assert list(restored.target_features) == [2]
+
+
+def test_sklearn_style_row_indexing_keeps_the_names():
+    df = pd.DataFrame(np.arange(40.0).reshape(10, 4), columns=["a", "b", "c", "d"])
+    _, y = make_windows(df, lookback=3, horizon=2, targets=["d", "b"])
+    rows = y[np.array([0, 2]), ...]
+    assert list(rows.feature_names) == ["d", "b"] and list(rows.target_features) == [3, 1]

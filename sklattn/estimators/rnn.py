@@ -5,13 +5,14 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import WindowRegressorBase
+from ..neural import NeuralForecasterBase
+from ..nn.linear import WindowLinear
 from ..nn.rnn import AttentionRNN
 
 __all__ = ["AttentionRNNRegressor"]
 
 
-class AttentionRNNRegressor(WindowRegressorBase):
+class AttentionRNNRegressor(NeuralForecasterBase):
     """Forecast the next steps of a multivariate series with an attention RNN.
 
     The encoder reads each window of ``lookback`` steps. Its hidden states before the last
@@ -42,6 +43,23 @@ class AttentionRNNRegressor(WindowRegressorBase):
         time-invariant RNN gives ``v_i`` no sense of its distance to ``u``, and on data
         where the forecast needs the step exactly k back, dot attention then peaks on the
         neighbours of ``u`` (see docs/attention_rnn.md for the measurement).
+    linear_skip : bool, default=True
+        Add a linear forecast of each target from its own window (as
+        :class:`~sklattn.LinearForecaster` without decomposition) to the head's output,
+        trained jointly: LSTNet's autoregressive "highway". The recurrent part then
+        models what the linear map leaves over, which keeps the forecast's scale tied
+        to the input's (see docs/attention_rnn.md for the measurements behind the default).
+    normalization : {"revin", "last"} or None, default="last"
+        Each input window is normalised per feature and the forecast of each target
+        mapped back (see :class:`~sklattn.neural.NeuralForecasterBase`). "last" is the
+        default here because it keeps the differences between features: with "revin"
+        each feature loses its level relative to the others, and an RNN that must read
+        one feature to forecast another (the planted-lag data) cannot.
+    normalization_affine : bool, default=False
+    target_features : list of (int or None) or None, default=None
+        Positions of the targets among ``X``'s features; by default read from ``y``
+        (``make_windows(..., targets=...)``) or inferred (see
+        :class:`~sklattn.base.WindowForecasterBase`).
     max_epochs : int, default=50
     batch_size : int, default=64
     lr : float, default=3e-3
@@ -55,7 +73,7 @@ class AttentionRNNRegressor(WindowRegressorBase):
     device : {"auto", "cpu", "cuda"}, default="auto"
     verbose : int, default=0
     callbacks : list of skorch callbacks or None, default=None
-        See :class:`~sklattn.base.WindowRegressorBase` for the shared parameters.
+        See :class:`~sklattn.base.NeuralForecasterBase` for the shared parameters.
 
     Attributes
     ----------
@@ -71,6 +89,8 @@ class AttentionRNNRegressor(WindowRegressorBase):
         Shape of one window's ``y`` in fit; ``predict`` returns ``(n,) + target_shape_``.
     n_outputs_ : int
         ``horizon * n_targets``.
+    target_features_ : list of (int or None)
+        Each target's position among the input features (None: not an input).
 
     Examples
     --------
@@ -86,7 +106,7 @@ class AttentionRNNRegressor(WindowRegressorBase):
     """
 
     _parameter_constraints = {
-        **WindowRegressorBase._parameter_constraints,
+        **NeuralForecasterBase._parameter_constraints,
         "cell": [StrOptions({"lstm", "gru", "rnn"})],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
@@ -94,10 +114,12 @@ class AttentionRNNRegressor(WindowRegressorBase):
         "attention": [StrOptions({"dot", "general", "additive", "none"})],
         "context": [StrOptions({"output", "recurrent"})],
         "position_bias": ["boolean"],
+        "linear_skip": ["boolean"],
     }
 
     def __init__(self, cell="lstm", hidden_size=64, num_layers=1, dropout=0.0,
-                 attention="additive", context="output", position_bias=True, *,
+                 attention="additive", context="output", position_bias=True, linear_skip=True,
+                 *, normalization="last", normalization_affine=False, target_features=None,
                  max_epochs=50, batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0,
                  max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=8,
                  random_state=None, device="auto", verbose=0, callbacks=None):
@@ -108,6 +130,10 @@ class AttentionRNNRegressor(WindowRegressorBase):
         self.attention = attention
         self.context = context
         self.position_bias = position_bias
+        self.linear_skip = linear_skip
+        self.normalization = normalization
+        self.normalization_affine = normalization_affine
+        self.target_features = target_features
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -131,11 +157,15 @@ class AttentionRNNRegressor(WindowRegressorBase):
             )
 
     def _build_module(self, n_features, n_outputs):
+        lookback = self.window_shape_[0]
+        horizon, _ = self._horizon_and_targets()
+        skip = (WindowLinear(n_features, lookback, horizon, self.target_features_,
+                             decomposition=False) if self.linear_skip else None)
         return AttentionRNN(
             n_features, n_outputs, cell=self.cell, hidden_size=self.hidden_size,
             num_layers=self.num_layers, dropout=self.dropout, attention=self.attention,
             context=self.context,
-            position_bias_steps=self.window_shape_[0] if self.position_bias else None,
+            position_bias_steps=lookback if self.position_bias else None, skip=skip,
         )
 
     def attention_weights(self, X):

@@ -5,13 +5,13 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import WindowRegressorBase
+from ..neural import NeuralForecasterBase
 from ..nn.transformer import WindowTransformer
 
 __all__ = ["TransformerForecaster"]
 
 
-class TransformerForecaster(WindowRegressorBase):
+class TransformerForecaster(NeuralForecasterBase):
     """Forecast a multivariate series with a Transformer encoder.
 
     Multi-head scaled dot-product self-attention with separate query, key and value
@@ -38,33 +38,36 @@ class TransformerForecaster(WindowRegressorBase):
         Patch tokens only; must not exceed the lookback.
     stride : int, default=8
         Patch tokens only: steps between patch starts.
-    revin : bool, default=True
-        Reversible instance normalisation: each window is standardised per feature by its
-        own mean and std, and the forecast is mapped back with the target features' stats.
-    revin_affine : bool, default=True
-        Learn a per-feature scale and shift inside RevIN.
-    target_features : list of int or None, default=None
-        Positions, on X's feature axis, of the features ``y`` holds (in ``y``'s order).
-        The other features are inputs only (exogenous). None means ``y`` forecasts all
-        features in order, which requires ``n_targets == n_features``.
+    normalization : {"revin", "last"} or None, default="revin"
+        Reversible instance normalisation by default: each window is standardised per
+        feature by its own mean and std, and the forecast is mapped back with the target
+        features' statistics (see :class:`~sklattn.neural.NeuralForecasterBase`).
+    normalization_affine : bool, default=False
+        Learn a per-feature scale and shift after normalising.
+    target_features : list of (int or None) or None, default=None
+        Positions, on X's feature axis, of the features ``y`` holds (in ``y``'s order);
+        the other features are inputs only (exogenous). By default read from ``y``
+        (``make_windows(..., targets=...)``), else the features in order when ``y`` has
+        one target per feature, else the targets are not inputs: channel-independent
+        tokens then forecast them from a learned mix of every channel.
     max_epochs : int, default=30
     batch_size : int, default=64
     lr : float, default=1e-3
     optimizer, weight_decay, max_grad_norm, early_stopping, validation_fraction,
     patience, random_state, device, verbose, callbacks
         Shared with every sklattn estimator; see
-        :class:`~sklattn.base.WindowRegressorBase`.
+        :class:`~sklattn.base.NeuralForecasterBase`.
 
     Attributes
     ----------
     net_, n_features_in_, feature_names_in_, window_shape_, target_shape_, n_outputs_
         As in :class:`~sklattn.AttentionRNNRegressor`.
-    target_features_ : ndarray of int
+    target_features_ : list of (int or None)
         The resolved ``target_features``.
     """
 
     _parameter_constraints = {
-        **WindowRegressorBase._parameter_constraints,
+        **NeuralForecasterBase._parameter_constraints,
         "tokens": [StrOptions({"timestep", "patch", "variate"})],
         "d_model": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
@@ -73,17 +76,14 @@ class TransformerForecaster(WindowRegressorBase):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "patch_len": [Interval(Integral, 1, None, closed="left")],
         "stride": [Interval(Integral, 1, None, closed="left")],
-        "revin": ["boolean"],
-        "revin_affine": ["boolean"],
-        "target_features": ["array-like", None],
     }
 
     def __init__(self, tokens="patch", d_model=16, n_heads=4, n_layers=3, d_ff=128,
-                 dropout=0.2, patch_len=16, stride=8, revin=True, revin_affine=True,
-                 target_features=None, *, max_epochs=30, batch_size=64, lr=1e-3,
-                 optimizer="adam", weight_decay=0.0, max_grad_norm=1.0, early_stopping=True,
-                 validation_fraction=0.1, patience=5, random_state=None, device="auto",
-                 verbose=0, callbacks=None):
+                 dropout=0.2, patch_len=16, stride=8, *, normalization="revin",
+                 normalization_affine=False, target_features=None, max_epochs=30,
+                 batch_size=64, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=5,
+                 random_state=None, device="auto", verbose=0, callbacks=None):
         self.tokens = tokens
         self.d_model = d_model
         self.n_heads = n_heads
@@ -92,8 +92,8 @@ class TransformerForecaster(WindowRegressorBase):
         self.dropout = dropout
         self.patch_len = patch_len
         self.stride = stride
-        self.revin = revin
-        self.revin_affine = revin_affine
+        self.normalization = normalization
+        self.normalization_affine = normalization_affine
         self.target_features = target_features
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -116,35 +116,15 @@ class TransformerForecaster(WindowRegressorBase):
         if self.tokens == "patch" and self.patch_len > lookback:
             raise ValueError(
                 f"patch_len={self.patch_len} is longer than the windows (lookback={lookback})")
-        _, n_targets = self._horizon_and_targets()
-        if self.target_features is None:
-            if n_targets != n_features:
-                raise ValueError(
-                    f"y has {n_targets} target(s) per step but X has {n_features} features; "
-                    "pass target_features=[...] (their positions on X's feature axis)")
-            self.target_features_ = np.arange(n_features)
-            return
-        targets = np.asarray(self.target_features)
-        if targets.ndim != 1 or not np.issubdtype(targets.dtype, np.integer):
-            raise TypeError(f"target_features must be a list of ints; got {self.target_features!r}")
-        if len(targets) != n_targets:
-            raise ValueError(
-                f"target_features names {len(targets)} feature(s) but y has {n_targets} "
-                "target(s) per step")
-        if targets.min() < 0 or targets.max() >= n_features or len(set(targets)) != len(targets):
-            raise ValueError(
-                f"target_features={targets.tolist()} must be distinct positions in "
-                f"[0, {n_features})")
-        self.target_features_ = targets
 
     def _build_module(self, n_features, n_outputs):
         lookback = self.window_shape_[0]
         horizon, _ = self._horizon_and_targets()
         return WindowTransformer(
-            n_features, lookback, horizon, self.target_features_.tolist(), tokens=self.tokens,
+            n_features, lookback, horizon, self.target_features_, tokens=self.tokens,
             d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
             d_ff=self.d_ff, dropout=self.dropout, patch_len=self.patch_len,
-            stride=self.stride, revin=self.revin, revin_affine=self.revin_affine,
+            stride=self.stride,
         )
 
     def attention_weights(self, X, layer=-1, average_heads=True):

@@ -43,6 +43,10 @@ class AttentionRNN(nn.Module):
         When given (the window length T), the output pool adds a learned bias per past
         step to the scores: ``score(v_i, u) + b_i`` (location plus content attention).
         Windows must then have exactly T steps.
+    skip : nn.Module or None
+        A module mapping the window to (batch, n_outputs) whose output is added to the
+        head's (LSTNet's autoregressive "highway"): the RNN then models what a linear
+        forecast of the window leaves over.
 
     Notes
     -----
@@ -52,8 +56,10 @@ class AttentionRNN(nn.Module):
     """
 
     def __init__(self, n_features, n_outputs, *, cell="lstm", hidden_size=64, num_layers=1,
-                 dropout=0.0, attention="additive", context="output", position_bias_steps=None):
+                 dropout=0.0, attention="additive", context="output", position_bias_steps=None,
+                 skip=None):
         super().__init__()
+        self.skip = skip
         self.cell = cell
         self.attention = attention
         self.context = context
@@ -76,6 +82,10 @@ class AttentionRNN(nn.Module):
             self.position_bias = nn.Parameter(torch.zeros(position_bias_steps - 1))
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size * (2 if uses_attention else 1), n_outputs)
+        if skip is not None:
+            # Start as the linear forecast alone; the recurrent part learns what it leaves.
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def encode(self, x):
         """Hidden states of the top layer, shape (batch, T, hidden)."""
@@ -109,16 +119,17 @@ class AttentionRNN(nn.Module):
     def forward(self, x, return_attention=False):
         states = self.encode(x)
         last = states[:, -1]
+        skip = 0.0 if self.skip is None else self.skip(x)
         if self.score is None:
             if return_attention:
                 raise ValueError("attention='none' has no attention weights")
-            return self.head(self.dropout(last))
+            return self.head(self.dropout(last)) + skip
         past = states[:, :-1]
         scores = self.score(past, last)
         if self.position_bias is not None:
             scores = scores + self.position_bias
         context, weights = attention_pool(scores, past)
-        out = self.head(self.dropout(torch.cat([context, last], dim=-1)))
+        out = self.head(self.dropout(torch.cat([context, last], dim=-1))) + skip
         if return_attention:
             return out, torch.cat([weights, weights.new_zeros(weights.shape[0], 1)], dim=1)
         return out

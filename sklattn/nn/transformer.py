@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .revin import RevIN
+from .targets import TargetSelect
 
 __all__ = ["MultiHeadSelfAttention", "TransformerEncoder", "WindowTransformer"]
 
@@ -97,8 +97,10 @@ class WindowTransformer(nn.Module):
     Parameters
     ----------
     n_features, lookback, horizon : int
-    target_features : sequence of int
-        Which input features are forecast; the rest are inputs only (exogenous).
+    target_features : sequence of (int or None)
+        Each target's position among the input features (None: not an input, forecast
+        from a learned mix of every channel). Features that are not targets are inputs
+        only (exogenous).
     tokens : {"timestep", "patch", "variate"}
         "timestep": one token per step (all features projected to d_model), learned
         positions, flatten head. "patch" (PatchTST): each feature on its own, cut into
@@ -108,20 +110,19 @@ class WindowTransformer(nn.Module):
     d_model, n_heads, n_layers, d_ff, dropout
     patch_len, stride : int
         Patch tokens only.
-    revin : bool
-        Normalise each window per feature (RevIN) and undo it on the forecast.
-    revin_affine : bool
+
+    Notes
+    -----
+    Windows are expected normalised already: wrap the module in
+    :class:`~sklattn.nn.normalization.WindowNormalization` (the estimators do).
     """
 
     def __init__(self, n_features, lookback, horizon, target_features, *, tokens="patch",
                  d_model=16, n_heads=4, n_layers=3, d_ff=128, dropout=0.1, patch_len=16,
-                 stride=8, revin=True, revin_affine=True):
+                 stride=8):
         super().__init__()
         self.tokens = tokens
         self.horizon = horizon
-        self.register_buffer("targets", torch.as_tensor(list(target_features)),
-                             persistent=False)
-        self.revin = RevIN(n_features, affine=revin_affine) if revin else None
         self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout)
         self.dropout = nn.Dropout(dropout)
         n_targets = len(target_features)
@@ -140,6 +141,7 @@ class WindowTransformer(nn.Module):
             self.head = nn.Linear(d_model, horizon)
         else:
             raise ValueError(f"unknown tokens {tokens!r}")
+        self.select = None if tokens == "timestep" else TargetSelect(n_features, target_features)
 
     def _tokens(self, x):
         """(B, L, F) -> tokens (B', N, d_model)."""
@@ -162,17 +164,12 @@ class WindowTransformer(nn.Module):
         if self.tokens == "patch":
             encoded = encoded.reshape(batch, -1, encoded.shape[1] * encoded.shape[2])
         out = self.head(self.dropout(encoded))  # (B, F, horizon)
-        return out[:, self.targets].transpose(1, 2)
+        return self.select(out.transpose(1, 2))
 
     def forward(self, x, return_attention=False):
         batch = x.shape[0]
-        if self.revin is not None:
-            x = self.revin.normalize(x)
         encoded, weights = self.encoder(self._tokens(x), return_attention)
-        out = self._head(encoded, batch)
-        if self.revin is not None:
-            out = self.revin.denormalize(out, self.targets)
-        out = out.reshape(batch, -1)
+        out = self._head(encoded, batch).reshape(batch, -1)
         if return_attention:
             if self.tokens == "patch":  # (B*F, layers, H, P, P) -> (B, F, layers, H, P, P)
                 weights = weights.reshape(batch, -1, *weights.shape[1:])

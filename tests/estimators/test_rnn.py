@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from sklattn import AttentionRNNRegressor, make_windows
 from sklattn.datasets import make_lagged_series
@@ -72,5 +73,20 @@ def test_no_attention_weights_without_attention(planted):
 def test_position_bias_can_be_switched_off(planted):
     model = AttentionRNNRegressor(attention="dot", position_bias=False, hidden_size=4,
                                   max_epochs=1).fit(planted[0][:100], planted[1][:100])
-    assert model.net_.module_.position_bias is None
+    assert model.net_.module_.forecaster.position_bias is None
     assert model.attention_weights(planted[2][:5]).shape == (5, 1, LOOKBACK)
+
+
+def test_linear_skip_starts_the_model_at_the_linear_forecast(planted):
+    X_train, y_train, _, _, _ = planted
+    model = AttentionRNNRegressor(hidden_size=4, max_epochs=1, random_state=0)
+    model.fit(X_train[:200], y_train[:200])
+    module = model.net_.module_.forecaster
+    assert module.skip is not None
+    plain = AttentionRNNRegressor(hidden_size=4, max_epochs=1, linear_skip=False,
+                                  random_state=0).fit(X_train[:200], y_train[:200])
+    assert plain.net_.module_.forecaster.skip is None
+    from sklattn.nn.rnn import AttentionRNN
+
+    fresh = AttentionRNN(4, 3, hidden_size=4, skip=torch.nn.Linear(1, 3))
+    assert torch.all(fresh.head.weight == 0) and torch.all(fresh.head.bias == 0)

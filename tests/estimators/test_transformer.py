@@ -55,9 +55,26 @@ def test_attention_weights_axes(windows, tokens, shape, heads_shape):
 def test_exogenous_features_are_inputs_only(windows):
     X, y = windows
     model = TransformerForecaster(tokens="patch", target_features=[0], **TINY)
-    model.fit(X[:300], y[:300, :, :1])
+    model.fit(X[:300], np.asarray(y)[:300, :, :1])
     assert model.predict(X[300:310]).shape == (10, 6, 1)
-    np.testing.assert_array_equal(model.target_features_, [0])
+    assert model.target_features_ == [0]
+
+
+@pytest.mark.parametrize("tokens", ["timestep", "patch", "variate"])
+def test_targets_are_read_from_make_windows(tokens):
+    series, _ = make_lagged_series(400, lag=5, random_state=0)
+    X, y = make_windows(series, lookback=32, horizon=6, targets=["target"])
+    model = TransformerForecaster(tokens=tokens, **TINY).fit(X, y)
+    assert model.target_features_ == [list(series.columns).index("target")]
+
+
+@pytest.mark.parametrize("tokens", ["timestep", "patch", "variate"])
+def test_plain_targets_that_are_not_inputs_keep_working(windows, tokens):
+    X, y = windows
+    y_other = np.asarray(y)[:300, :, :2] * 3.0 + 10.0  # 2 targets, 4 features: not inputs
+    model = TransformerForecaster(tokens=tokens, **TINY).fit(np.asarray(X[:300]), y_other)
+    assert model.target_features_ == [None, None]
+    assert model.predict(X[:5]).shape == (5, 6, 2)
 
 
 def test_same_seed_same_predictions(windows):
@@ -72,9 +89,8 @@ def test_same_seed_same_predictions(windows):
     [
         ({"patch_len": 40}, slice(None), "patch_len=40 is longer"),
         ({"d_model": 10, "n_heads": 4}, slice(None), "divisible"),
-        ({}, slice(0, 2), "pass target_features"),
         ({"target_features": [0, 9]}, slice(0, 2), r"distinct positions in \[0, 4\)"),
-        ({"target_features": [0]}, slice(0, 2), "names 1 feature"),
+        ({"target_features": [0]}, slice(0, 2), "has 1 entries but y has 2"),
         ({"tokens": "words"}, slice(None), "tokens"),
     ],
 )

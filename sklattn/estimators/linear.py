@@ -1,0 +1,81 @@
+"""LinearForecaster: DLinear / NLinear on windows, the second yardstick."""
+
+from numbers import Integral
+
+from sklearn.utils._param_validation import Interval
+
+from ..neural import NeuralForecasterBase
+from ..nn.linear import WindowLinear
+
+__all__ = ["LinearForecaster"]
+
+
+class LinearForecaster(NeuralForecasterBase):
+    """Forecast every horizon step as a linear function of the window (DLinear / NLinear).
+
+    One linear map from a feature's ``lookback`` past values to its ``horizon`` next
+    values, shared by all features (channel independent), trained like the other
+    estimators and on the same normalised windows. With ``decomposition`` (DLinear) the
+    window is split into a moving-average trend and the remainder, each with its own map;
+    without it and with ``normalization="last"`` it is NLinear. A target that is not an
+    input feature is forecast from a learned mix of every feature's forecast.
+
+    Parameters
+    ----------
+    decomposition : bool, default=True
+    kernel_size : int, default=25
+        Steps in the moving average of the decomposition (capped at the lookback).
+    normalization : {"revin", "last"} or None, default="revin"
+    normalization_affine : bool, default=False
+    target_features : list of (int or None) or None, default=None
+    max_epochs : int, default=30
+    batch_size : int, default=64
+    lr : float, default=3e-3
+    optimizer, weight_decay, max_grad_norm, early_stopping, validation_fraction,
+    patience, random_state, device, verbose, callbacks
+        Shared with every sklattn estimator; see
+        :class:`~sklattn.neural.NeuralForecasterBase`.
+
+    Attributes
+    ----------
+    net_, n_features_in_, feature_names_in_, window_shape_, target_shape_, n_outputs_,
+    target_features_
+        As in :class:`~sklattn.AttentionRNNRegressor`.
+    """
+
+    _parameter_constraints = {
+        **NeuralForecasterBase._parameter_constraints,
+        "decomposition": ["boolean"],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, decomposition=True, kernel_size=25, *, normalization="revin",
+                 normalization_affine=False, target_features=None, max_epochs=30,
+                 batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0, max_grad_norm=1.0,
+                 early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
+                 device="auto", verbose=0, callbacks=None):
+        self.decomposition = decomposition
+        self.kernel_size = kernel_size
+        self.normalization = normalization
+        self.normalization_affine = normalization_affine
+        self.target_features = target_features
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def _build_module(self, n_features, n_outputs):
+        lookback = self.window_shape_[0]
+        horizon, _ = self._horizon_and_targets()
+        return WindowLinear(n_features, lookback, horizon, self.target_features_,
+                            decomposition=self.decomposition,
+                            kernel_size=min(self.kernel_size, lookback))

@@ -1,0 +1,274 @@
+"""The base of the neural forecasters: parameters -> skorch net, training, inference.
+
+Every neural sklattn estimator subclasses :class:`NeuralForecasterBase` and adds only its
+own hyperparameters (as explicit ``__init__`` arguments) and the torch module it builds;
+window normalisation, early stopping, clipping, seeding and batching live here, once.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from skorch import NeuralNetRegressor
+from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
+
+from .base import WindowForecasterBase
+from .batching import WindowBatches
+from .nn.normalization import WindowNormalization
+from .split import TemporalValidationSplit
+
+__all__ = ["NeuralForecasterBase"]
+
+_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+def _is_optimizer_class(value):
+    return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
+
+
+def _are_callbacks(value):
+    return value is None or (
+        isinstance(value, (list, tuple))
+        and all(isinstance(cb, Callback)
+                or (isinstance(cb, tuple) and len(cb) == 2 and isinstance(cb[0], str)
+                    and isinstance(cb[1], Callback))
+                for cb in value)
+    )
+
+
+class NeuralForecasterBase(WindowForecasterBase):
+    """Shared behaviour of sklattn's neural forecasters. Not used directly.
+
+    Subclasses implement ``_build_module(n_features, n_outputs)`` (a torch module mapping
+    normalised windows to normalised forecasts), may implement
+    ``_prepare_fit(lookback, n_features)``, and list the shared parameters below in
+    their own ``__init__``.
+
+    Shared parameters
+    -----------------
+    normalization : {"revin", "last"} or None
+        How each input window is normalised before the module sees it, and undone on the
+        forecast of each target (see :class:`~sklattn.nn.normalization.WindowNormalization`).
+        "revin": per window and feature, subtract the mean and divide by the std.
+        "last": subtract each feature's last value (NLinear) and divide by the feature's
+        std over the training series (one number per feature, so features keep their
+        relative scale within a window). None: no normalisation.
+        A target that is not an input feature has no window statistics: it is forecast
+        in units standardised by its training mean and std, whatever this option.
+    normalization_affine : bool
+        Learn a per-feature scale and shift after normalising (RevIN's affine option).
+    target_features : list of (int or None) or None
+        See :class:`~sklattn.base.WindowForecasterBase`.
+    max_epochs : int
+        Upper bound on training epochs (early stopping may end sooner).
+    batch_size : int
+    lr : float
+        Learning rate.
+    optimizer : {"adam", "adamw", "sgd"} or a torch.optim.Optimizer subclass
+    weight_decay : float
+    max_grad_norm : float or None
+        Gradients are clipped to this norm each step; None turns clipping off.
+    early_stopping : bool
+        Hold out the last ``validation_fraction`` of the windows (after a gap of
+        ``lookback + horizon - 1`` windows, so no validation step is seen in training),
+        stop when the validation loss has not improved for ``patience`` epochs and keep
+        the best epoch's weights. Skipped when there are too few windows to split.
+    validation_fraction : float in (0, 0.5]
+    patience : int
+    random_state : int, RandomState or None
+        Seeds weight initialisation, dropout and shuffling: same seed, same predictions
+        (on CPU). torch's global RNG is left as it was.
+    device : {"auto", "cpu", "cuda"}
+        "auto" takes CUDA when available.
+    verbose : int
+        0 is silent; 1 prints skorch's epoch table.
+    callbacks : list of skorch callbacks or None
+        Added to the net's callbacks (after early stopping and clipping).
+
+    Fitted attributes
+    -----------------
+    net_ : skorch.NeuralNetRegressor
+        The trained net. ``net_.module_`` is the
+        :class:`~sklattn.nn.normalization.WindowNormalization` wrapper and
+        ``net_.module_.forecaster`` the estimator's own module.
+    """
+
+    _parameter_constraints = {
+        **WindowForecasterBase._parameter_constraints,
+        "normalization": [StrOptions({"revin", "last"}), None],
+        "normalization_affine": ["boolean"],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), callable],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [StrOptions({"auto", "cpu", "cuda"})],
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+    }
+
+    # -- what a subclass provides ------------------------------------------------------
+
+    def _build_module(self, n_features, n_outputs):
+        raise NotImplementedError
+
+    def _prepare_fit(self, lookback, n_features):
+        """Raise ValueError when the module cannot take these windows and y; set any
+        fitted attributes of the subclass's own (called in fit, after validation)."""
+
+    # -- validation ----------------------------------------------------------------------
+
+    def _check_extra_params(self):
+        if not isinstance(self.optimizer, str) and not _is_optimizer_class(self.optimizer):
+            raise TypeError(
+                f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch.optim.Optimizer "
+                f"subclass; got {self.optimizer!r}"
+            )
+        if not _are_callbacks(self.callbacks):
+            raise TypeError(
+                "callbacks must be a list of skorch callbacks (or (name, callback) pairs); "
+                f"got {self.callbacks!r}"
+            )
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device='cuda' was asked for, but torch sees no CUDA device")
+
+    # -- the skorch net ------------------------------------------------------------------
+
+    def _resolve_device(self):
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device
+
+    def _validation_split(self, n_windows):
+        if not self.early_stopping:
+            return None
+        lookback = self.window_shape_[0]
+        horizon, _ = self._horizon_and_targets()
+        split = TemporalValidationSplit(self.validation_fraction, lookback + horizon - 1)
+        return split if split.sizes(n_windows) is not None else None
+
+    def _target_stats(self, y2):
+        """Training mean and std of each target, for targets that are not inputs."""
+        horizon, n_targets = self._horizon_and_targets()
+        unknown = [i for i, t in enumerate(self.target_features_) if t is None]
+        loc, scale = np.zeros(n_targets), np.ones(n_targets)
+        if unknown:
+            y3 = y2.reshape(len(y2), horizon, n_targets)[..., unknown]
+            loc[unknown] = y3.mean(axis=(0, 1), dtype=np.float64)
+            std = y3.std(axis=(0, 1), dtype=np.float64)
+            scale[unknown] = np.where(std > 0, std, 1.0)
+        return loc, scale
+
+    @staticmethod
+    def _feature_scale(X3):
+        """Each feature's std over the series the windows cover (first window + last steps).
+
+        Reads about one value per window and feature, never the whole window array.
+        """
+        rows = np.concatenate([X3[0], X3[1:, -1]]) if len(X3) > 1 else X3[0]
+        std = rows.std(axis=0, dtype=np.float64)
+        return np.where(std > 0, std, 1.0)
+
+    def _wrap_module(self, module, X3, y2):
+        horizon, _ = self._horizon_and_targets()
+        loc, scale = self._target_stats(y2)
+        return WindowNormalization(
+            module, self.window_shape_[1], horizon, self.target_features_,
+            method=self.normalization, affine=self.normalization_affine,
+            input_scale=self._feature_scale(X3) if self.normalization == "last" else None,
+            target_loc=loc, target_scale=scale)
+
+    def _build_net(self, X3, y2):
+        module = self._wrap_module(self._build_module(self.window_shape_[1], self.n_outputs_),
+                                   X3, y2)
+        split = self._validation_split(len(y2))
+        callbacks = []
+        if split is not None:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.patience, load_best=True)))
+        if self.max_grad_norm is not None:
+            callbacks.append(("gradient_clipping",
+                              GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
+        callbacks.extend(self.callbacks or [])
+        optimizer = (_OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str)
+                     else self.optimizer)
+        return NeuralNetRegressor(
+            module,
+            criterion=torch.nn.MSELoss,
+            optimizer=optimizer,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=split,
+            iterator_train=WindowBatches,
+            iterator_train__shuffle=True,
+            iterator_valid=WindowBatches,
+            callbacks=callbacks,
+            device=self._resolve_device(),
+            verbose=self.verbose,
+        )
+
+    def _seed(self):
+        if self.random_state is None:
+            return None
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    # -- fit / predict -------------------------------------------------------------------
+
+    def _fit_windows(self, X3, y2):
+        self._check_extra_params()
+        self._prepare_fit(*self.window_shape_)
+        seed = self._seed()
+        with torch.random.fork_rng(devices=[]):
+            if seed is not None:
+                torch.manual_seed(seed)
+            self.net_ = self._build_net(X3, y2)
+            self.net_.fit(X3, y2)
+
+    def _predict_windows(self, X3):
+        return self._run_module(X3, lambda module, Xb: module(Xb))
+
+    def _attention_batches(self, X, forward):
+        """Validate X, then :meth:`_run_module` ``forward(module, X_batch)`` over it."""
+        return self._run_module(self._validate_X(X, reset=False), forward)
+
+    def _run_module(self, X3, forward):
+        """Run ``forward(module, X_batch)`` over windows in eval mode; stack the results.
+
+        Every batch is padded with zero windows to ``batch_size``: float32 matrix
+        products round differently for different batch shapes, so without this a
+        window's forecast would depend (in the last bits) on how many windows were
+        predicted with it. With it, predicting a subset gives bitwise the same values.
+        """
+        module = self.net_.module_
+        was_training = module.training
+        module.eval()
+        outputs = []
+        try:
+            with torch.no_grad():
+                for Xb, _ in WindowBatches(_Windows(X3), self.batch_size):
+                    n = len(Xb)
+                    if n < self.batch_size:
+                        Xb = torch.cat([Xb, Xb.new_zeros((self.batch_size - n,) + Xb.shape[1:])])
+                    outputs.append(forward(module, Xb.to(self.net_.device))[:n].cpu())
+        finally:
+            module.train(was_training)
+        return torch.cat(outputs).numpy()
+
+
+class _Windows:
+    """The ``X``/``y`` pair WindowBatches reads, for predicting."""
+
+    def __init__(self, X):
+        self.X, self.y = X, None
+
+    def __len__(self):
+        return len(self.X)

@@ -1,0 +1,123 @@
+"""Window normalisation: standardise each input window, forecast, undo it on the forecast.
+
+Real series move their level between training and test. Normalising every window by its
+own statistics (RevIN, Kim et al. 2022) or by its last value (NLinear, Zeng et al. 2023)
+lets a model trained on one level forecast at another; the forecast of each target is
+mapped back with the statistics of the same feature in the input window.
+"""
+
+import torch
+from torch import nn
+
+__all__ = ["WindowNormalization"]
+
+
+class WindowNormalization(nn.Module):
+    """Wrap a forecaster so that it sees normalised windows and forecasts in data units.
+
+    Parameters
+    ----------
+    forecaster : nn.Module
+        ``forecaster(x)`` maps windows (batch, lookback, n_features) to forecasts
+        (batch, horizon * n_targets), horizon-major; with ``return_attention=True`` it
+        returns ``(forecast, weights)``.
+    n_features, horizon : int
+    target_features : sequence of (int or None)
+        For each target, its position among the input features, or None when the target
+        is not an input.
+    method : {"revin", "last", None}
+        "revin": subtract each feature's mean over the window and divide by its std.
+        "last": subtract each feature's last value in the window and divide by a fixed
+        per-feature ``input_scale`` (the same for every window, so the differences between
+        features keep their relative sizes). None: leave the inputs as they are.
+    affine : bool
+        After normalising, apply a learned per-feature scale and shift (RevIN's affine
+        option); undone on the targets' forecasts.
+    input_scale : sequence of float or None
+        Per-feature divisor of the "last" method (default 1); the estimators pass each
+        feature's training std.
+    target_loc, target_scale : sequence of float or None
+        For targets that are not inputs: the forecaster emits them in standardised units
+        and they are mapped back as ``out * scale + loc`` (the training mean and std of
+        the target). Defaults: 0 and 1.
+    eps : float
+    """
+
+    def __init__(self, forecaster, n_features, horizon, target_features, *, method="revin",
+                 affine=False, input_scale=None, target_loc=None, target_scale=None,
+                 eps=1e-5):
+        super().__init__()
+        if method not in ("revin", "last", None):
+            raise ValueError(f"unknown normalisation method {method!r}")
+        self.forecaster = forecaster
+        self.horizon = horizon
+        self.method = method
+        self.eps = eps
+        n_targets = len(target_features)
+        known = [t is not None for t in target_features]
+        self.register_buffer("target_known", torch.tensor(known, dtype=torch.bool))
+        self.register_buffer("target_index",
+                             torch.tensor([t if t is not None else 0 for t in target_features],
+                                          dtype=torch.long))
+        loc = torch.zeros(n_targets) if target_loc is None else torch.as_tensor(target_loc)
+        scale = torch.ones(n_targets) if target_scale is None else torch.as_tensor(target_scale)
+        self.register_buffer("target_loc", loc.float().reshape(1, 1, n_targets))
+        self.register_buffer("target_scale", scale.float().reshape(1, 1, n_targets))
+        features = (torch.ones(n_features) if input_scale is None
+                    else torch.as_tensor(input_scale))
+        self.register_buffer("input_scale", features.float().reshape(1, 1, n_features))
+        self.affine = affine
+        if affine:
+            self.weight = nn.Parameter(torch.ones(n_features))
+            self.bias = nn.Parameter(torch.zeros(n_features))
+
+    def _stats(self, x):
+        """Per-window, per-feature ``(loc, scale)``, each (batch, 1, n_features)."""
+        if self.method == "revin":
+            loc = x.mean(dim=1, keepdim=True)
+            scale = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + self.eps)
+            return loc.detach(), scale.detach()
+        if self.method == "last":
+            return x[:, -1:, :].detach(), self.input_scale.expand(x.shape[0], 1, -1)
+        return None, None
+
+    def normalize(self, x):
+        """Return ``(z, stats)``: the normalised windows and what undoes them."""
+        loc, scale = self._stats(x)
+        z = x
+        if loc is not None:
+            z = z - loc
+        if scale is not None:
+            z = z / scale
+        if self.affine:
+            z = z * self.weight + self.bias
+        return z, (loc, scale)
+
+    def denormalize(self, out, stats):
+        """Map a normalised forecast (batch, horizon, n_targets) back to data units."""
+        loc, scale = stats
+        known, index = self.target_known, self.target_index
+        if self.affine:
+            restored = (out - self.bias[index]) / (self.weight[index] + self.eps**2)
+            out = torch.where(known, restored, out)
+        out_scale = self.target_scale.expand(out.shape[0], 1, -1)
+        out_loc = self.target_loc.expand(out.shape[0], 1, -1)
+        if self.method is None:
+            # inputs left as they are: the known targets are forecast in data units
+            out_scale = torch.where(known, torch.ones_like(out_scale), out_scale)
+            out_loc = torch.where(known, torch.zeros_like(out_loc), out_loc)
+        else:
+            out_scale = torch.where(known, scale[..., index], out_scale)
+            out_loc = torch.where(known, loc[..., index], out_loc)
+        return out * out_scale + out_loc
+
+    def forward(self, x, return_attention=False):
+        batch = x.shape[0]
+        z, stats = self.normalize(x)
+        if return_attention:
+            out, weights = self.forecaster(z, return_attention=True)
+        else:
+            out, weights = self.forecaster(z), None
+        out = self.denormalize(out.view(batch, self.horizon, -1), stats)  # (B, H, T)
+        out = out.reshape(batch, -1)
+        return (out, weights) if return_attention else out

@@ -1,0 +1,46 @@
+"""benchmarks/longterm.py end to end, on a tiny slice of ETTh1 (seconds)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+from .conftest import DATA_HOME, needs_data
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "longterm.py"
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("longterm", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_data
+def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
+    longterm = _load_script()
+    out = tmp_path / "results.jsonl"
+    models = ["naive", "linear", "rnn-additive", "rnn-recurrent", "patch", "variate",
+              "timestep"]
+    longterm.main(["--datasets", "ETTh1", "--features", "M", "MS", "--models", *models,
+                   "--lookback", "24", "--horizons", "8", "--max-epochs", "1",
+                   "--max-rows", "400", "--max-train-windows", "150",
+                   "--data-home", str(DATA_HOME), "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 2 * len(models)
+    assert {(r["features"], r["model"]) for r in rows} == {
+        (f, m) for f in ("M", "MS") for m in models}
+    assert all(r["test_mse"] > 0 and r["n_test_windows"] > 0 for r in rows)
+    assert all(r["train_subset"] for r in rows)
+    progress = capsys.readouterr().err
+    assert "[ETTh1 MS 8 patch] epoch 1" in progress
+    table = longterm.report(longterm.load_results(out), longterm.load_published())
+    assert "### ETTh1, features MS, lookback 24, horizon 8" in table
+    assert "| rnn-recurrent |" in table and "trained on the last 150 windows" in table
+
+
+def test_published_figures_are_readable():
+    published = _load_script().load_published()
+    assert ("ETTh1", "M", 96) in published
+    assert any(source.startswith("PatchTST/42") and mse == 0.375
+               for source, mse, _ in published[("ETTh1", "M", 96)])
