@@ -45,7 +45,7 @@ def main():
 
     for tokens, extra in [("variate", {}), ("timestep", {}),
                           ("patch", dict(patch_len=8, stride=4))]:
-        model = TransformerForecaster(tokens=tokens, target_features=[0], **COMMON, **extra)
+        model = TransformerForecaster(tokens=tokens, **COMMON, **extra)  # y says: target 0
         model.fit(X_train, y_train)
         mse = np.mean((model.predict(X_test) - y_test) ** 2)
         weights = model.attention_weights(X_test)  # last layer, heads averaged
