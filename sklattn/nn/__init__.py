@@ -1,7 +1,12 @@
 """PyTorch modules: no scikit-learn, no skorch, no files."""
 
 from .attention import AdditiveScore, DotScore, GeneralScore, attention_pool, make_score
+from .linear import WindowLinear
+from .normalization import WindowNormalization
 from .rnn import AttentionRNN
+from .targets import TargetSelect
+from .transformer import WindowTransformer
 
-__all__ = ["AdditiveScore", "AttentionRNN", "DotScore", "GeneralScore", "attention_pool",
+__all__ = ["AdditiveScore", "AttentionRNN", "DotScore", "GeneralScore", "TargetSelect",
+           "WindowLinear", "WindowNormalization", "WindowTransformer", "attention_pool",
            "make_score"]

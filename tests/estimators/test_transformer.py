@@ -74,7 +74,7 @@ def test_plain_targets_that_are_not_inputs_keep_working(windows, tokens):
     y_other = np.asarray(y)[:300, :, :2] * 3.0 + 10.0  # 2 targets, 4 features: not inputs
     model = TransformerForecaster(tokens=tokens, **TINY).fit(np.asarray(X[:300]), y_other)
     assert model.target_features_ == [None, None]
-    assert model.predict(X[:5]).shape == (5, 6, 2)
+    assert model.predict(np.asarray(X[:5])).shape == (5, 6, 2)
 
 
 def test_same_seed_same_predictions(windows):
