@@ -79,9 +79,9 @@ class Progress(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        valid = row.get("valid_loss", float("nan"))
+        valid = f"valid {row['valid_loss']:.4f}" if "valid_loss" in row else "no hold-out"
         print(f"  [{self.label}] epoch {row['epoch']}: train {row['train_loss']:.4f} "
-              f"valid {valid:.4f} ({row['dur']:.1f} s)", file=sys.stderr, flush=True)
+              f"{valid} ({row['dur']:.1f} s)", file=sys.stderr, flush=True)
 
 
 def windows(dataset, features, lookback, horizon, data_home, max_rows=None):
@@ -108,9 +108,12 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         max_train_windows=None, max_rows=None):
     X_fit, y_fit, X_test, y_test, n_valid = windows(dataset, features, lookback, horizon,
                                                     data_home, max_rows)
-    subset = max_train_windows is not None and len(X_fit) > max_train_windows
-    if subset:  # the most recent windows: the hold-out stays the last ones
-        X_fit, y_fit = X_fit[-max_train_windows:], y_fit[-max_train_windows:]
+    # A subset keeps the most recent training windows and the whole hold-out after them.
+    keep = None if max_train_windows is None else (max_train_windows + n_valid
+                                                   + lookback + horizon - 1)
+    subset = keep is not None and len(X_fit) > keep
+    if subset:
+        X_fit, y_fit = X_fit[-keep:], y_fit[-keep:]
     model = MODELS[model_name]()
     params = {}
     if "max_epochs" in model.get_params():
@@ -131,6 +134,8 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         "test_mse": float(np.mean((y_pred - y_test) ** 2)),
         "test_mae": float(np.mean(np.abs(y_pred - y_test))),
         "n_test_windows": len(X_test), "n_fit_windows": len(X_fit),
+        "n_train_windows": (max_train_windows if subset
+                            else len(X_fit) - n_valid - lookback - horizon + 1),
         "train_subset": bool(subset),
         "fit_seconds": round(fit_seconds, 1), "predict_seconds": round(predict_seconds, 1),
     }
@@ -197,7 +202,7 @@ def report(results=None, published=None):
 
         for r in rows:
             epochs = (f"{r['epochs_run']} ({r['best_epoch']})" if "epochs_run" in r else "")
-            note = (f"trained on the last {r['n_fit_windows']} windows" if r["train_subset"]
+            note = (f"trained on {r['n_train_windows']} windows only" if r["train_subset"]
                     else "")
             lines.append(f"| {r['model']} | {r['test_mse']:.4f} | {r['test_mae']:.4f} | "
                          f"{ratio(r, naive)} | {ratio(r, linear)} | {epochs} | "

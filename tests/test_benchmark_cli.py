@@ -24,7 +24,7 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
               "timestep"]
     longterm.main(["--datasets", "ETTh1", "--features", "M", "MS", "--models", *models,
                    "--lookback", "24", "--horizons", "8", "--max-epochs", "1",
-                   "--max-rows", "400", "--max-train-windows", "150",
+                   "--max-rows", "400", "--max-train-windows", "100",
                    "--data-home", str(DATA_HOME), "--out", str(out)])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 2 * len(models)
@@ -36,7 +36,8 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
     assert "[ETTh1 MS 8 patch] epoch 1" in progress
     table = longterm.report(longterm.load_results(out), longterm.load_published())
     assert "### ETTh1, features MS, lookback 24, horizon 8" in table
-    assert "| rnn-recurrent |" in table and "trained on the last 150 windows" in table
+    assert "| rnn-recurrent |" in table and "trained on 100 windows only" in table
+    assert all(r["n_train_windows"] == 100 for r in rows)
 
 
 def test_published_figures_are_readable():
