@@ -147,3 +147,44 @@ def resolve_target_features(requested, carried, n_features, n_targets, *, x_name
     if n_targets == n_features:
         return list(range(n_features))
     return [None] * n_targets
+
+
+def check_target_units(X3, y3, positions, *, y_names=None):
+    """Drop target positions whose values are not on the scale of their input feature.
+
+    A target and its input feature are one quantity, so over all windows the target's
+    first forecast step and the feature's last observed value (one step apart) have
+    nearly the same mean and spread. When their spreads differ more than tenfold, or their
+    means by more than the larger spread (``X`` rescaled, by a ``WindowScaler`` in a
+    ``Pipeline`` say, but ``y`` not), anchoring the forecast on the feature's level would be
+    silently wrong; such a target is treated as not an input.
+
+    Parameters
+    ----------
+    X3 : ndarray (n, lookback, n_features)
+    y3 : ndarray (n, horizon, n_targets)
+    positions : list of (int or None)
+
+    Returns
+    -------
+    positions : list of (int or None)
+        With the mismatched entries set to None.
+    mismatched : list of str
+        One description per dropped target (empty when none was dropped).
+    """
+    checked, mismatched = list(positions), []
+    for t, position in enumerate(positions):
+        if position is None:
+            continue
+        x = np.asarray(X3[:, -1, position], dtype=np.float64)
+        y = np.asarray(y3[:, 0, t], dtype=np.float64)
+        spread = max(x.std(), y.std())
+        scale_ok = spread == 0 or (min(x.std(), y.std()) * 10 >= spread)
+        level_ok = abs(x.mean() - y.mean()) <= spread + 1e-12 * (1 + abs(x.mean()))
+        if not (scale_ok and level_ok):
+            name = f"{y_names[t]!r}" if y_names is not None else f"{t}"
+            mismatched.append(
+                f"target {name} (mean {y.mean():.4g}, std {y.std():.4g}) vs input feature "
+                f"{position} (mean {x.mean():.4g}, std {x.std():.4g})")
+            checked[t] = None
+    return checked, mismatched

@@ -5,13 +5,20 @@ the targets are, and reshapes forecasts; it knows nothing of torch. Subclasses i
 ``_fit_windows`` and ``_predict_windows``.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
-from ._validation import check_window_targets, check_windows, resolve_target_features
+from ._validation import (
+    check_target_units,
+    check_window_targets,
+    check_windows,
+    resolve_target_features,
+)
 
 __all__ = ["WindowForecasterBase"]
 
@@ -43,6 +50,9 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints = {"target_features": [list, tuple, None]}
+
+    # Whether the estimator can forecast a target that is not an input feature.
+    _targets_can_be_non_inputs = True
 
     # -- what a subclass provides ------------------------------------------------------
 
@@ -96,9 +106,26 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
             y, len(X3), estimator_name=type(self).__name__)
         self.n_outputs_ = y2.shape[1]
         _, n_targets = self._horizon_and_targets()
-        self.target_features_ = resolve_target_features(
+        positions = resolve_target_features(
             self.target_features, carried, self.window_shape_[1], n_targets,
             x_names=getattr(X, "feature_names", None), y_names=y_names)
+        if self.target_features is None:  # an explicit choice is the user's to make
+            horizon, _ = self._horizon_and_targets()
+            checked, mismatched = check_target_units(
+                X3, y2.reshape(len(y2), horizon, n_targets), positions, y_names=y_names)
+            if mismatched:
+                action = ("so those targets are treated as not inputs (forecast in "
+                          "standardised units of y)" if self._targets_can_be_non_inputs
+                          else "so its forecasts, which repeat X's values, will be off")
+                warnings.warn(
+                    f"{type(self).__name__}: y is not on the scale of the input features it "
+                    f"forecasts ({'; '.join(mismatched)}), {action}. Was X rescaled (e.g. "
+                    "by WindowScaler in a Pipeline) but not y? Window normalisation makes "
+                    "that scaler unnecessary; or pass target_features=[...] explicitly.",
+                    UserWarning, stacklevel=3)
+                if self._targets_can_be_non_inputs:
+                    positions = checked
+        self.target_features_ = positions
         return y2
 
     def _horizon_and_targets(self):

@@ -1,6 +1,7 @@
 """Behaviour every sklattn estimator shares, exercised through AttentionRNNRegressor."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -261,3 +262,25 @@ def test_a_window_gets_the_same_forecast_alone_or_in_any_batch(windows):
     together = model.predict(X[:70])
     one_by_one = np.concatenate([model.predict(X[i:i + 1]) for i in range(70)])
     np.testing.assert_array_equal(together, one_by_one)
+
+
+def test_targets_on_another_scale_than_their_inputs_are_not_anchored_on_them(windows):
+    from sklearn.pipeline import make_pipeline
+
+    from sklattn import WindowScaler
+
+    X, y = windows
+    raw_y = np.asarray(y) * 100.0 + 1000.0
+    raw_X = np.asarray(X) * 100.0 + 1000.0
+    raw_y_windows = y.__class__(raw_y, y.feature_names, y.target_features)
+    pipe = make_pipeline(WindowScaler(), AttentionRNNRegressor(**TINY))
+    with pytest.warns(UserWarning, match="not on the scale of the input features"):
+        pipe.fit(raw_X, raw_y_windows)
+    assert pipe[-1].target_features_ == [None, None]
+    same_units = AttentionRNNRegressor(**TINY).fit(X, y)
+    assert same_units.target_features_ == [0, 1]
+    explicit = AttentionRNNRegressor(**TINY, target_features=[0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipe = make_pipeline(WindowScaler(), explicit).fit(raw_X, raw_y_windows)
+    assert pipe[-1].target_features_ == [0, 1]  # told explicitly: trusted

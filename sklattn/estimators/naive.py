@@ -50,6 +50,8 @@ class NaiveForecaster(WindowForecasterBase):
         "season_length": [Interval(Integral, 1, None, closed="left"), None],
     }
 
+    _targets_can_be_non_inputs = False
+
     def __init__(self, season_length=None, *, target_features=None):
         self.season_length = season_length
         self.target_features = target_features
