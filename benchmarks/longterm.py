@@ -108,9 +108,12 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         max_train_windows=None, max_rows=None):
     X_fit, y_fit, X_test, y_test, n_valid = windows(dataset, features, lookback, horizon,
                                                     data_home, max_rows)
-    # A subset keeps the most recent training windows and the whole hold-out after them.
-    keep = None if max_train_windows is None else (max_train_windows + n_valid
-                                                   + lookback + horizon - 1)
+    # A subset keeps the most recent training windows and, after them, a hold-out no
+    # larger than the training part (the estimator's split needs that).
+    keep = None
+    if max_train_windows is not None:
+        n_valid = min(n_valid, max_train_windows)
+        keep = max_train_windows + n_valid + lookback + horizon - 1
     subset = keep is not None and len(X_fit) > keep
     if subset:
         X_fit, y_fit = X_fit[-keep:], y_fit[-keep:]
@@ -142,6 +145,7 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
     if hasattr(model, "net_"):
         history = model.net_.history
         row.update(epochs_run=len(history), max_epochs=max_epochs,
+                   early_stopping_holdout="valid_loss" in history[-1],
                    best_epoch=int(np.argmin(history[:, "valid_loss"])) + 1
                    if "valid_loss" in history[-1] else len(history))
     return row

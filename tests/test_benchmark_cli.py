@@ -38,6 +38,7 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
     assert "### ETTh1, features MS, lookback 24, horizon 8" in table
     assert "| rnn-recurrent |" in table and "trained on 100 windows only" in table
     assert all(r["n_train_windows"] == 100 for r in rows)
+    assert all(r["early_stopping_holdout"] for r in rows if r["model"] != "naive")
 
 
 def test_published_figures_are_readable():
