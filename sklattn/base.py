@@ -120,8 +120,8 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
                 warnings.warn(
                     f"{type(self).__name__}: y is not on the scale of the input features it "
                     f"forecasts ({'; '.join(mismatched)}), {action}. Was X rescaled (e.g. "
-                    "by WindowScaler in a Pipeline) but not y? Window normalisation makes "
-                    "that scaler unnecessary; or pass target_features=[...] explicitly.",
+                    "by WindowScaler in a Pipeline) but not y? Scale y the same way, drop the "
+                    "scaler (windows are normalised anyway), or pass target_features=[...].",
                     UserWarning, stacklevel=3)
                 if self._targets_can_be_non_inputs:
                     positions = checked
