@@ -7,6 +7,7 @@ from .estimators import (
     TransformerForecaster,
 )
 from .preprocessing import WindowScaler
+from .split import WindowTimeSeriesSplit
 from .windows import WindowedArray, make_windows
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "NaiveForecaster",
     "TransformerForecaster",
     "WindowScaler",
+    "WindowTimeSeriesSplit",
     "WindowedArray",
     "make_windows",
 ]

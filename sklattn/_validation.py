@@ -8,22 +8,21 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array, check_consistent_length
 
-__all__ = ["check_windows", "check_window_targets"]
+__all__ = ["check_window_targets", "check_windows", "flat_feature_names"]
 
 
 def check_windows(X, *, estimator_name="estimator"):
-    """Validate input windows and return them as float32 (n, lookback, n_features).
+    """Validate input windows and return them as a float32 array of rank 2 or 3.
 
-    2D ``X`` of shape (n, lookback) is read as univariate windows. The returned array is
-    ``X`` itself (a view) when it already is a float32 NumPy array; otherwise one copy.
+    The array is ``X`` itself (a view) when it already is a float32 NumPy array; otherwise
+    one copy. Whether a 2D array is univariate or flattened multivariate windows is the
+    estimator's to decide (it knows ``lookback``).
 
     Returns
     -------
-    X3 : ndarray of shape (n, lookback, n_features), float32
+    X : ndarray of shape (n, lookback, n_features) or (n, n_columns), float32
     names : array of str or None
         Column names: a 2D DataFrame's columns, or a ``WindowedArray``'s feature names.
-    ndim : int
-        The rank ``X`` came in with, 2 or 3.
     """
     names = X.columns if isinstance(X, pd.DataFrame) else getattr(X, "feature_names", None)
     X = check_array(
@@ -35,17 +34,29 @@ def check_windows(X, *, estimator_name="estimator"):
         input_name="X",
         estimator=estimator_name,
     )
-    if X.ndim == 2:
-        # a 2D WindowedArray (reshaped windows) no longer names its columns
-        return X[:, :, None], names if isinstance(names, pd.Index) else None, 2
-    if X.ndim != 3:
+    if X.ndim not in (2, 3):
         raise ValueError(
-            f"X must be 2D (n_windows, lookback) or 3D (n_windows, lookback, n_features); "
-            f"got {X.ndim}D with shape {X.shape}"
+            f"X must be 2D (n_windows, lookback * n_features), flattened windows, or "
+            f"univariate ones) or 3D (n_windows, lookback, n_features); got {X.ndim}D with "
+            f"shape {X.shape}"
         )
-    if X.shape[1] < 1 or X.shape[2] < 1:
+    if 0 in X.shape[1:]:
         raise ValueError(f"X has an empty window axis: shape {X.shape}")
-    return X, names, 3
+    if names is not None and X.ndim == 3 and len(names) != X.shape[2]:
+        raise ValueError(
+            f"X names {len(names)} features ({list(names)}) but has {X.shape[2]}")
+    return X, names
+
+
+def flat_feature_names(names, lookback):
+    """Names of the columns of flattened windows: ``"OT[t-3]"``, ..., ``"OT[t]"``.
+
+    A window (lookback, n_features) flattened in C order puts step ``j`` (0 = oldest) of
+    feature ``f`` in column ``j * n_features + f``; ``t`` is the window's last step.
+    """
+    return np.asarray([f"{name}[t-{lookback - 1 - step}]" if step < lookback - 1
+                       else f"{name}[t]"
+                       for step in range(lookback) for name in names], dtype=object)
 
 
 def check_window_targets(y, n_windows, *, estimator_name="estimator"):

@@ -6,17 +6,20 @@ the targets are, and reshapes forecasts; it knows nothing of torch. Subclasses i
 """
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
-from sklearn.utils.validation import _check_feature_names, check_is_fitted
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import (
     check_target_units,
     check_window_targets,
     check_windows,
+    flat_feature_names,
     resolve_target_features,
 )
 
@@ -31,8 +34,11 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
     targets flattened to (n, horizon * n_targets). ``predict`` calls
     ``_predict_windows(X3)`` and returns the shape ``y`` had in fit.
 
-    Shared parameter
-    ----------------
+    Shared parameters
+    -----------------
+    lookback : int or None
+        How to read 2D ``X`` in ``fit``: rows of ``lookback * n_features`` flattened
+        window values; None reads a 2D ``X`` as univariate windows.
     target_features : list of (int or None) or None
         Each target's position on ``X``'s feature axis (None: not an input). Default:
         what ``y`` carries from ``make_windows(..., targets=...)``; else, when ``y`` has
@@ -40,7 +46,12 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
 
     Fitted attributes
     -----------------
-    n_features_in_, feature_names_in_, window_shape_ : as documented on each estimator
+    n_features_in_ : int
+        ``lookback * n_features``, the columns of the flattened windows.
+    feature_names_in_ : ndarray of str
+        Names of the flattened columns (``"OT[t-3]"``), when known.
+    window_shape_ : tuple
+        ``(lookback, n_features)``.
     target_shape_ : tuple
         Shape of one window's ``y`` in fit.
     n_outputs_ : int
@@ -49,7 +60,10 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
         The resolved target positions.
     """
 
-    _parameter_constraints = {"target_features": [list, tuple, None]}
+    _parameter_constraints = {
+        "target_features": [list, tuple, None],
+        "lookback": [Interval(Integral, 1, None, closed="left"), None],
+    }
 
     # Whether the estimator can forecast a target that is not an input feature.
     _targets_can_be_non_inputs = True
@@ -65,38 +79,67 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
     # -- validation ----------------------------------------------------------------------
 
     def _validate_X(self, X, *, reset):
+        """Validate windows; return them as float32 (n, lookback, n_features).
+
+        3D ``X`` is windows. 2D ``X`` is flattened windows, each row the C-order ravel of
+        one (lookback, n_features) window: in ``fit`` ``lookback`` comes from the
+        parameter (None: the row is one univariate window), after ``fit`` from the
+        fitted window shape. ``n_features_in_`` and ``feature_names_in_`` describe the
+        flattened view, so a 2D client of scikit-learn can build valid rows from them.
+        """
         name = type(self).__name__
         if not reset:
             check_is_fitted(self)
-        X3, names, ndim = check_windows(X, estimator_name=name)
-        if names is not None and ndim == 3 and len(names) != X3.shape[2]:
-            raise ValueError(
-                f"X names {len(names)} features ({list(names)}) but has {X3.shape[2]}")
-        # sklearn's own name checks, fed the column names whatever X's rank.
-        header = None if names is None else pd.DataFrame(columns=names)
-        _check_feature_names(self, header, reset=reset)
-        n_columns = X3.shape[1] if ndim == 2 else X3.shape[2]
+        Xv, names = check_windows(X, estimator_name=name)
+        if Xv.ndim == 3:
+            X3 = Xv
+            if reset and self.lookback is not None and X3.shape[1] != self.lookback:
+                raise ValueError(
+                    f"X has windows of {X3.shape[1]} steps but lookback={self.lookback}; "
+                    "the lookback parameter only says how to read 2D (flattened) X")
+            if not reset:
+                self._check_window_shape(X3)
+            column_names = None if names is None else flat_feature_names(names, X3.shape[1])
+        else:
+            if reset:
+                lookback = Xv.shape[1] if self.lookback is None else self.lookback
+                if Xv.shape[1] % lookback:
+                    raise ValueError(
+                        f"2D X has {Xv.shape[1]} columns, not a multiple of "
+                        f"lookback={lookback}: each row must be one flattened window of "
+                        "lookback * n_features values")
+                n_features = Xv.shape[1] // lookback
+            else:
+                lookback, n_features = self.window_shape_
+            if isinstance(names, pd.Index):
+                column_names = names
+            elif names is not None and len(names) == 1 and n_features == 1:
+                column_names = flat_feature_names(names, Xv.shape[1])  # univariate form
+            else:
+                column_names = None
+            X3 = Xv
+            if Xv.shape[1] == lookback * n_features:
+                X3 = Xv.reshape(len(Xv), lookback, n_features)  # a view of C-order rows
+        # scikit-learn's own checks of n_features_in_ / feature_names_in_, on the flat view.
+        n_columns = X3.shape[1] * X3.shape[2] if X3.ndim == 3 else Xv.shape[1]
+        header = (pd.DataFrame(columns=column_names) if column_names is not None
+                  else np.empty((0, n_columns)))
+        validate_data(self, header, reset=reset, skip_check_array=True)
         if reset:
-            self.n_features_in_ = n_columns
             self.window_shape_ = X3.shape[1:]
-            return X3
+        return X3
+
+    def _check_window_shape(self, X3):
         lookback, n_features = self.window_shape_
+        name = type(self).__name__
         if X3.shape[2] != n_features:
             raise ValueError(
-                f"X has {X3.shape[2]} features, but {name} is expecting {n_features} "
-                "features as input."
-            )
+                f"X has {X3.shape[2]} features per step, but {name} is expecting "
+                f"{n_features} features per step as input.")
         if X3.shape[1] != lookback:
-            if ndim == 2 and n_features == 1:
-                raise ValueError(
-                    f"X has {X3.shape[1]} features, but {name} is expecting "
-                    f"{lookback} features as input."
-                )
             raise ValueError(
                 f"X has windows of lookback={X3.shape[1]} steps, but {name} was fitted "
-                f"on lookback={lookback}."
-            )
-        return X3
+                f"on lookback={lookback}.")
 
     def _validate_targets(self, X, X3, y):
         """Check y against the windows; set the target attributes; return y flattened."""

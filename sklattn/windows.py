@@ -42,6 +42,12 @@ class WindowedArray(np.ndarray):
                                                                            dtype=object)
         obj.target_features = (None if target_features is None
                                else np.asarray(target_features, dtype=np.intp))
+        for attr in ("feature_names", "target_features"):
+            value = getattr(obj, attr)
+            if value is not None and (value.ndim != 1 or not obj._labels(len(value))):
+                raise ValueError(
+                    f"{attr} has {value.size} entries but the array's feature (last) axis "
+                    f"has {obj.shape[-1] if obj.ndim else 0}; give one per feature")
         return obj
 
     def __array_finalize__(self, obj):

@@ -39,7 +39,7 @@ def test_predict_returns_the_shape_of_the_fitted_y(windows, y_slice, expected):
     model = AttentionRNNRegressor(**TINY).fit(X[:300], y_slice(y[:300]))
     assert model.predict(X[300:]).shape == (len(X) - 300, *expected)
     assert model.n_outputs_ == int(np.prod(expected))
-    assert model.window_shape_ == (8, 4) and model.n_features_in_ == 4
+    assert model.window_shape_ == (8, 4) and model.n_features_in_ == 8 * 4
 
 
 def test_2d_windows_are_univariate(windows):
@@ -80,7 +80,10 @@ def test_pickle_round_trip_and_clone(windows):
 def test_feature_names_from_windows_of_a_dataframe(windows):
     X, y = windows
     model = AttentionRNNRegressor(**TINY).fit(X, y)
-    assert list(model.feature_names_in_) == ["target", "driver", "distractor_1", "distractor_2"]
+    names = ["target", "driver", "distractor_1", "distractor_2"]
+    # the flattened view: step-major, the window's last step is t
+    assert list(model.feature_names_in_[:4]) == [f"{n}[t-7]" for n in names]
+    assert list(model.feature_names_in_[-4:]) == [f"{n}[t]" for n in names]
     with pytest.warns(UserWarning, match="does not have valid feature names"):
         model.predict(np.asarray(X))
     df = pd.DataFrame(np.ones((10, 3)), columns=["a", "b", "c"])
@@ -175,7 +178,7 @@ def test_input_is_not_mutated(windows):
         (np.ones((10, 5, 2)), np.full(10, np.inf), ValueError, "infinity"),
         (np.full((10, 5, 2), "a", dtype=object), np.ones(10), ValueError, "convert"),
         (np.ones((10, 5, 2)) + 1j, np.ones(10), ValueError, "omplex"),
-        (np.ones((10, 1, 2)), np.ones(10), ValueError, "lookback >= 2"),
+        (np.ones((10, 1, 2)), np.ones(10), ValueError, "at least 2 recurrent steps"),
         (np.ones((10, 5, 2)), None, ValueError, "requires y"),
     ],
 )

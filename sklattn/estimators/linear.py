@@ -28,6 +28,12 @@ class LinearForecaster(NeuralForecasterBase):
     normalization : {"revin", "last"} or None, default="revin"
     normalization_affine : bool, default=False
     target_features : list of (int or None) or None, default=None
+    lookback : int or None, default=None
+        Only for fitting on 2D ``X`` of flattened multivariate windows: the steps per
+        window, so that each row of ``lookback * n_features`` values is read as the
+        C-order ravel of a (lookback, n_features) window. None: a 2D ``X`` in ``fit`` is
+        univariate windows (n_windows, lookback). It does not cut windows (``make_windows``
+        does); after ``fit``, 2D ``X`` is always read with the fitted window shape.
     max_epochs : int, default=30
     batch_size : int, default=64
     lr : float, default=3e-3
@@ -50,7 +56,7 @@ class LinearForecaster(NeuralForecasterBase):
     }
 
     def __init__(self, decomposition=True, kernel_size=25, *, normalization="revin",
-                 normalization_affine=False, target_features=None, max_epochs=30,
+                 normalization_affine=False, target_features=None, lookback=None, max_epochs=30,
                  batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0, max_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
                  device="auto", verbose=0, callbacks=None):
@@ -59,6 +65,7 @@ class LinearForecaster(NeuralForecasterBase):
         self.normalization = normalization
         self.normalization_affine = normalization_affine
         self.target_features = target_features
+        self.lookback = lookback
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr

@@ -26,6 +26,12 @@ class NaiveForecaster(WindowForecasterBase):
     target_features : list of int or None, default=None
         Positions of the targets among ``X``'s features; by default read from ``y`` or
         inferred (see :class:`~sklattn.base.WindowForecasterBase`).
+    lookback : int or None, default=None
+        Only for fitting on 2D ``X`` of flattened multivariate windows: the steps per
+        window, so that each row of ``lookback * n_features`` values is read as the
+        C-order ravel of a (lookback, n_features) window. None: a 2D ``X`` in ``fit`` is
+        univariate windows (n_windows, lookback). It does not cut windows (``make_windows``
+        does); after ``fit``, 2D ``X`` is always read with the fitted window shape.
 
     Attributes
     ----------
@@ -52,9 +58,10 @@ class NaiveForecaster(WindowForecasterBase):
 
     _targets_can_be_non_inputs = False
 
-    def __init__(self, season_length=None, *, target_features=None):
+    def __init__(self, season_length=None, *, target_features=None, lookback=None):
         self.season_length = season_length
         self.target_features = target_features
+        self.lookback = lookback
 
     def _fit_windows(self, X3, y2):
         lookback = self.window_shape_[0]

@@ -40,31 +40,46 @@ class AttentionRNN(nn.Module):
         the states before the current one, ``h_1..h_{t-2}`` with lookup ``h_{t-1}``,
         concatenated to its input ``x_t`` (zero while there are none).
     position_bias_steps : int or None
-        When given (the window length T), the output pool adds a learned bias per past
+        When given (the number of recurrent steps: T, or the number of segments), the
+        output pool adds a learned bias per past
         step to the scores: ``score(v_i, u) + b_i`` (location plus content attention).
         Windows must then have exactly T steps.
     skip : nn.Module or None
         A module mapping the window to (batch, n_outputs) whose output is added to the
         head's (LSTNet's autoregressive "highway"): the RNN then models what a linear
         forecast of the window leaves over.
+    segment_len : int
+        Steps per recurrent step. With 1 the RNN reads each time step. With ``w > 1``
+        (SegRNN) the window is cut into segments of ``w`` consecutive steps (the oldest
+        one padded by repeating the first step when ``w`` does not divide T), each segment's
+        ``w * n_features`` values are embedded by a linear layer and a ReLU, and the RNN
+        and its attention run over the segments: a long window becomes a short sequence.
 
     Notes
     -----
     ``forward(x)`` returns only the forecast, shape (batch, n_outputs).
     ``forward(x, return_attention=True)`` also returns the output attention weights,
-    shape (batch, T), where step ``T`` (the lookup) always has weight 0.
+    shape (batch, T), where step ``T`` (the lookup) always has weight 0; with segments,
+    each step carries its segment's weight shared among the segment's steps, and the
+    last segment (the lookup) has weight 0.
     """
 
     def __init__(self, n_features, n_outputs, *, cell="lstm", hidden_size=64, num_layers=1,
                  dropout=0.0, attention="additive", context="output", position_bias_steps=None,
-                 skip=None):
+                 skip=None, segment_len=1):
         super().__init__()
         self.skip = skip
+        self.segment_len = segment_len
         self.cell = cell
         self.attention = attention
         self.context = context
         self.num_layers = num_layers
         uses_attention = attention != "none"
+        self.embed = None
+        if segment_len > 1:
+            self.embed = nn.Sequential(nn.Linear(segment_len * n_features, hidden_size),
+                                       nn.ReLU())
+            n_features = hidden_size
         if context == "recurrent" and uses_attention:
             sizes = [n_features + hidden_size] + [hidden_size] * (num_layers - 1)
             self.cells = nn.ModuleList(_CELLS[cell](size, hidden_size) for size in sizes)
@@ -87,8 +102,38 @@ class AttentionRNN(nn.Module):
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
 
+    def segment(self, x):
+        """The RNN's input sequence: ``x`` itself, or its embedded segments.
+
+        (batch, T, F) -> (batch, S, hidden) with ``S = ceil(T / segment_len)``.
+        """
+        if self.embed is None:
+            return x
+        batch, steps, n_features = x.shape
+        pad = -steps % self.segment_len
+        if pad:
+            x = torch.cat([x[:, :1].expand(batch, pad, n_features), x], dim=1)
+        segments = x.reshape(batch, -1, self.segment_len * n_features)  # (batch, S, w*F)
+        return self.embed(segments)
+
+    def step_weights(self, weights, steps):
+        """Spread per-segment weights (batch, S) over the window's steps (batch, T).
+
+        Each step gets its segment's weight divided by the segment's number of real
+        (unpadded) steps, so rows still sum to 1.
+        """
+        if self.embed is None:
+            return weights
+        pad = -steps % self.segment_len
+        per_step = weights.repeat_interleave(self.segment_len, dim=1)[:, pad:]
+        counts = torch.full((weights.shape[1],), float(self.segment_len),
+                            device=weights.device)
+        counts[0] -= pad
+        return per_step / counts.repeat_interleave(self.segment_len)[pad:]
+
     def encode(self, x):
-        """Hidden states of the top layer, shape (batch, T, hidden)."""
+        """Hidden states of the top layer, shape (batch, S, hidden)."""
+        x = self.segment(x)
         if hasattr(self, "rnn"):
             return self.rnn(x)[0]
         return self._encode_recurrent(x)
@@ -131,5 +176,6 @@ class AttentionRNN(nn.Module):
         context, weights = attention_pool(scores, past)
         out = self.head(self.dropout(torch.cat([context, last], dim=-1))) + skip
         if return_attention:
-            return out, torch.cat([weights, weights.new_zeros(weights.shape[0], 1)], dim=1)
+            weights = torch.cat([weights, weights.new_zeros(weights.shape[0], 1)], dim=1)
+            return out, self.step_weights(weights, x.shape[1])
         return out
