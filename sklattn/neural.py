@@ -5,6 +5,7 @@ own hyperparameters (as explicit ``__init__`` arguments) and the torch module it
 window normalisation, early stopping, clipping, seeding and batching live here, once.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,7 +18,7 @@ from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
 from .base import WindowForecasterBase
 from .batching import WindowBatches
 from .nn.normalization import WindowNormalization
-from .split import TemporalValidationSplit
+from .split import MIN_VALIDATION_WINDOWS, TemporalValidationSplit
 
 __all__ = ["NeuralForecasterBase"]
 
@@ -48,9 +49,13 @@ class NeuralForecasterBase(WindowForecasterBase):
 
     Shared parameters
     -----------------
-    normalization : {"revin", "last"} or None
+    normalization : {"auto", "revin", "last"} or None
         How each input window is normalised before the module sees it, and undone on the
         forecast of each target (see :class:`~sklattn.nn.normalization.WindowNormalization`).
+        "auto" (the default) is the estimator's own choice (``_auto_normalization``:
+        "revin" or "last") when at least one target is an input feature, and None when
+        none is: a window's statistics can then not be undone on any forecast, and
+        normalising would only hide the inputs' level from the model.
         "revin": per window and feature, subtract the mean and divide by the std.
         "last": subtract each feature's last value (NLinear) and divide by the feature's
         std over the training series (one number per feature, so features keep their
@@ -74,7 +79,8 @@ class NeuralForecasterBase(WindowForecasterBase):
         Hold out the last ``validation_fraction`` of the windows (after a gap of
         ``lookback + horizon - 1`` windows, so no validation step is seen in training),
         stop when the validation loss has not improved for ``patience`` epochs and keep
-        the best epoch's weights. Skipped when there are too few windows to split.
+        the best epoch's weights. Skipped, with a warning, when the hold-out would have
+        fewer than 50 windows (too noisy to stop on) or more than the training part.
     validation_fraction : float in (0, 0.5]
     patience : int
     random_state : int, RandomState or None
@@ -89,6 +95,8 @@ class NeuralForecasterBase(WindowForecasterBase):
 
     Fitted attributes
     -----------------
+    normalization_ : {"revin", "last"} or None
+        The normalisation used ("auto" resolved).
     net_ : skorch.NeuralNetRegressor
         The trained net. ``net_.module_`` is the
         :class:`~sklattn.nn.normalization.WindowNormalization` wrapper and
@@ -97,7 +105,7 @@ class NeuralForecasterBase(WindowForecasterBase):
 
     _parameter_constraints = {
         **WindowForecasterBase._parameter_constraints,
-        "normalization": [StrOptions({"revin", "last"}), None],
+        "normalization": [StrOptions({"auto", "revin", "last"}), None],
         "normalization_affine": ["boolean"],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -113,6 +121,9 @@ class NeuralForecasterBase(WindowForecasterBase):
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
     }
+
+    # What normalization="auto" means when a target is an input feature.
+    _auto_normalization = "revin"
 
     # -- what a subclass provides ------------------------------------------------------
 
@@ -152,7 +163,16 @@ class NeuralForecasterBase(WindowForecasterBase):
         lookback = self.window_shape_[0]
         horizon, _ = self._horizon_and_targets()
         split = TemporalValidationSplit(self.validation_fraction, lookback + horizon - 1)
-        return split if split.sizes(n_windows) is not None else None
+        if split.sizes(n_windows) is None:
+            warnings.warn(
+                f"{type(self).__name__}: early stopping is skipped and the net trains for "
+                f"max_epochs={self.max_epochs}: {n_windows} windows are too few for a "
+                f"hold-out of validation_fraction={self.validation_fraction} (at least "
+                f"{MIN_VALIDATION_WINDOWS} windows, after a gap of {split.gap}, and no more "
+                "than the training windows). Give more windows, raise validation_fraction, "
+                "or pass early_stopping=False to silence this.", UserWarning, stacklevel=4)
+            return None
+        return split
 
     def _target_stats(self, y2):
         """Training mean and std of each target, for targets that are not inputs."""
@@ -176,13 +196,21 @@ class NeuralForecasterBase(WindowForecasterBase):
         std = rows.std(axis=0, dtype=np.float64)
         return np.where(std > 0, std, 1.0)
 
+    def _resolve_normalization(self):
+        if self.normalization != "auto":
+            return self.normalization
+        if any(t is not None for t in self.target_features_):
+            return self._auto_normalization
+        return None
+
     def _wrap_module(self, module, X3, y2):
         horizon, _ = self._horizon_and_targets()
         loc, scale = self._target_stats(y2)
+        self.normalization_ = self._resolve_normalization()
         return WindowNormalization(
             module, self.window_shape_[1], horizon, self.target_features_,
-            method=self.normalization, affine=self.normalization_affine,
-            input_scale=self._feature_scale(X3) if self.normalization == "last" else None,
+            method=self.normalization_, affine=self.normalization_affine,
+            input_scale=self._feature_scale(X3) if self.normalization_ == "last" else None,
             target_loc=loc, target_scale=scale)
 
     def _build_net(self, X3, y2):

@@ -1,8 +1,9 @@
 """Scaling of windowed arrays, for use as the first step of a Pipeline."""
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils.validation import _check_feature_names, check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 __all__ = ["WindowScaler"]
 
@@ -55,17 +56,14 @@ class WindowScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _check(self, X, *, reset):
         """``(X as 3D windows, X's own shape)``; 2D X becomes (n, lookback, 1)."""
-        _check_feature_names(self, X if hasattr(X, "columns") else None, reset=reset)
+        columns = X.columns if hasattr(X, "columns") else None
         X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32], input_name="X",
                         estimator=self)
         if X.ndim not in (2, 3):
             raise ValueError(f"X must be 2D or 3D windows; got shape {X.shape}")
         n_columns = X.shape[1] if X.ndim == 2 else X.shape[2]
-        if reset:
-            self.n_features_in_ = n_columns
-        elif n_columns != self.n_features_in_:
-            raise ValueError(
-                f"X has {n_columns} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
+        # scikit-learn's checks of n_features_in_ and feature names, on the feature axis
+        header = pd.DataFrame(columns=columns) if columns is not None else np.empty(
+            (0, n_columns))
+        validate_data(self, header, reset=reset, skip_check_array=True)
         return (X[:, :, None] if X.ndim == 2 else X), X.shape

@@ -9,6 +9,9 @@ from skorch.dataset import Dataset
 __all__ = ["TemporalValidationSplit", "WindowTimeSeriesSplit"]
 
 
+MIN_VALIDATION_WINDOWS = 50
+
+
 class TemporalValidationSplit:
     """Hold out the LAST windows for validation, after a gap, never a shuffled fold.
 
@@ -24,6 +27,12 @@ class TemporalValidationSplit:
     gap : int
         Windows dropped between the training and the validation windows.
 
+    A hold-out of fewer than ``MIN_VALIDATION_WINDOWS`` windows is refused (``sizes``
+    returns None): its loss is then too noisy to tell one epoch from the next, and
+    stopping on it ends training at an arbitrary epoch (on scikit-learn's 200-row check
+    data, a 20-window hold-out stopped the recurrent-context RNN at R² 0.005, against 0.78
+    trained for ``max_epochs``).
+
     Notes
     -----
     Called by skorch as ``split(dataset, y)``; returns ``(train, valid)`` skorch
@@ -38,7 +47,7 @@ class TemporalValidationSplit:
         """``(n_train, n_valid)``, or None when ``n_windows`` is too few to split."""
         n_valid = math.ceil(self.validation_fraction * n_windows)
         n_train = n_windows - n_valid - self.gap
-        if n_valid < 1 or n_train < n_valid:
+        if n_valid < MIN_VALIDATION_WINDOWS or n_train < n_valid:
             return None
         return n_train, n_valid
 
@@ -47,7 +56,8 @@ class TemporalValidationSplit:
         if sizes is None:
             raise ValueError(
                 f"{len(dataset)} windows are too few for a validation split of "
-                f"{self.validation_fraction} with a gap of {self.gap} windows"
+                f"{self.validation_fraction} with a gap of {self.gap} windows (the hold-out "
+                f"needs {MIN_VALIDATION_WINDOWS} windows and no more than the training part)"
             )
         n_train, n_valid = sizes
         X, y = dataset.X, dataset.y

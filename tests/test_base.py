@@ -114,7 +114,8 @@ def test_early_stopping_uses_the_last_windows_and_keeps_the_best(windows):
 
 def test_too_few_windows_train_without_a_split():
     X = np.random.default_rng(0).standard_normal((6, 5, 2))
-    model = AttentionRNNRegressor(**TINY).fit(X, X[:, -1, :1])
+    with pytest.warns(UserWarning, match="early stopping is skipped .* 6 windows are too few"):
+        model = AttentionRNNRegressor(**TINY).fit(X, X[:, -1, :1])
     assert "valid_loss" not in model.net_.history[-1]
     assert len(model.net_.history) == TINY["max_epochs"]
 
@@ -282,7 +283,7 @@ def test_targets_on_another_scale_than_their_inputs_are_not_anchored_on_them(win
     assert pipe[-1].target_features_ == [None, None]
     same_units = AttentionRNNRegressor(**TINY).fit(X, y)
     assert same_units.target_features_ == [0, 1]
-    explicit = AttentionRNNRegressor(**TINY, target_features=[0, 1])
+    explicit = AttentionRNNRegressor(**TINY, target_features=[0, 1], early_stopping=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pipe = make_pipeline(WindowScaler(), explicit).fit(raw_X, raw_y_windows)

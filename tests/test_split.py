@@ -8,7 +8,7 @@ from sklattn.split import TemporalValidationSplit
 
 
 def test_validation_windows_are_the_last_ones_after_a_gap():
-    series = np.arange(200.0)[:, None]
+    series = np.arange(600.0)[:, None]
     lookback, horizon = 10, 5
     X, y = make_windows(series, lookback, horizon)
     split = TemporalValidationSplit(0.2, gap=lookback + horizon - 1)
@@ -24,7 +24,7 @@ def test_validation_windows_are_the_last_ones_after_a_gap():
 
 def test_too_few_windows_to_split():
     split = TemporalValidationSplit(0.1, gap=20)
-    assert split.sizes(25) is None
+    assert split.sizes(25) is None and split.sizes(400) is None  # 40-window hold-out
     assert split.sizes(1000) == (880, 100)
     with pytest.raises(ValueError, match="too few"):
         split(Dataset(np.zeros((25, 3, 1)), np.zeros((25, 1))))

@@ -25,7 +25,9 @@ class LinearForecaster(NeuralForecasterBase):
     decomposition : bool, default=True
     kernel_size : int, default=25
         Steps in the moving average of the decomposition (capped at the lookback).
-    normalization : {"revin", "last"} or None, default="revin"
+    normalization : {"auto", "revin", "last"} or None, default="auto"
+        "auto": "revin" when a target is an input feature, else None (see
+        :class:`~sklattn.neural.NeuralForecasterBase`).
     normalization_affine : bool, default=False
     target_features : list of (int or None) or None, default=None
     lookback : int or None, default=None
@@ -34,7 +36,7 @@ class LinearForecaster(NeuralForecasterBase):
         C-order ravel of a (lookback, n_features) window. None: a 2D ``X`` in ``fit`` is
         univariate windows (n_windows, lookback). It does not cut windows (``make_windows``
         does); after ``fit``, 2D ``X`` is always read with the fitted window shape.
-    max_epochs : int, default=30
+    max_epochs : int, default=100
     batch_size : int, default=64
     lr : float, default=3e-3
     optimizer, weight_decay, max_grad_norm, early_stopping, validation_fraction,
@@ -55,11 +57,11 @@ class LinearForecaster(NeuralForecasterBase):
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, decomposition=True, kernel_size=25, *, normalization="revin",
-                 normalization_affine=False, target_features=None, lookback=None, max_epochs=30,
-                 batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0, max_grad_norm=1.0,
-                 early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
-                 device="auto", verbose=0, callbacks=None):
+    def __init__(self, decomposition=True, kernel_size=25, *, normalization="auto",
+                 normalization_affine=False, target_features=None, lookback=None,
+                 max_epochs=100, batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0,
+                 max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=5,
+                 random_state=None, device="auto", verbose=0, callbacks=None):
         self.decomposition = decomposition
         self.kernel_size = kernel_size
         self.normalization = normalization

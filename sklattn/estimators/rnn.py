@@ -57,12 +57,14 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         trained jointly: LSTNet's autoregressive "highway". The recurrent part then
         models what the linear map leaves over, which keeps the forecast's scale tied
         to the input's (see docs/attention_rnn.md for the measurements behind the default).
-    normalization : {"revin", "last"} or None, default="last"
+    normalization : {"auto", "revin", "last"} or None, default="auto"
+        "auto": "last" when a target is an input feature, else None (see
+        :class:`~sklattn.neural.NeuralForecasterBase`).
         Each input window is normalised per feature and the forecast of each target
-        mapped back (see :class:`~sklattn.neural.NeuralForecasterBase`). "last" is the
-        default here because it keeps the differences between features: with "revin"
-        each feature loses its level relative to the others, and an RNN that must read
-        one feature to forecast another (the planted-lag data) cannot.
+        mapped back. "last" is the choice here because it keeps the differences between
+        features: with "revin" each feature loses its level relative to the others, and
+        an RNN that must read one feature to forecast another (the planted-lag data)
+        cannot.
     normalization_affine : bool, default=False
     target_features : list of (int or None) or None, default=None
         Positions of the targets among ``X``'s features; by default read from ``y``
@@ -123,6 +125,8 @@ class AttentionRNNRegressor(NeuralForecasterBase):
     (276, 1, 24)
     """
 
+    _auto_normalization = "last"
+
     _parameter_constraints = {
         **NeuralForecasterBase._parameter_constraints,
         "cell": [StrOptions({"lstm", "gru", "rnn"})],
@@ -138,7 +142,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
 
     def __init__(self, cell="lstm", hidden_size=64, num_layers=1, dropout=0.0,
                  attention="additive", context="output", position_bias=True, segment_len="auto",
-                 linear_skip=True, *, normalization="last", normalization_affine=False,
+                 linear_skip=True, *, normalization="auto", normalization_affine=False,
                  target_features=None, lookback=None,
                  max_epochs=50, batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0,
                  max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=8,

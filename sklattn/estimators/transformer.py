@@ -34,11 +34,15 @@ class TransformerForecaster(NeuralForecasterBase):
     n_layers : int, default=3
     d_ff : int, default=128
     dropout : float, default=0.2
-    patch_len : int, default=16
-        Patch tokens only; must not exceed the lookback.
-    stride : int, default=8
-        Patch tokens only: steps between patch starts.
-    normalization : {"revin", "last"} or None, default="revin"
+    patch_len : int or "auto", default="auto"
+        Patch tokens only; must not exceed the lookback. "auto": 16 (PatchTST's choice),
+        or the whole window when it is shorter than 16 steps.
+    stride : int or "auto", default="auto"
+        Patch tokens only: steps between patch starts. "auto": half the patch length
+        (at least 1), PatchTST's overlap.
+    normalization : {"auto", "revin", "last"} or None, default="auto"
+        "auto": "revin" when a target is an input feature, else None (see
+        :class:`~sklattn.neural.NeuralForecasterBase`).
         Reversible instance normalisation by default: each window is standardised per
         feature by its own mean and std, and the forecast is mapped back with the target
         features' statistics (see :class:`~sklattn.neural.NeuralForecasterBase`).
@@ -70,6 +74,10 @@ class TransformerForecaster(NeuralForecasterBase):
         As in :class:`~sklattn.AttentionRNNRegressor`.
     target_features_ : list of (int or None)
         The resolved ``target_features``.
+    normalization_ : {"revin", "last"} or None
+        The normalisation used ("auto" resolved).
+    patch_len_, stride_ : int
+        The patch length and stride used ("auto" resolved; set for every token type).
     """
 
     _parameter_constraints = {
@@ -80,12 +88,12 @@ class TransformerForecaster(NeuralForecasterBase):
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "d_ff": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "patch_len": [Interval(Integral, 1, None, closed="left")],
-        "stride": [Interval(Integral, 1, None, closed="left")],
+        "patch_len": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "stride": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     }
 
     def __init__(self, tokens="patch", d_model=16, n_heads=4, n_layers=3, d_ff=128,
-                 dropout=0.2, patch_len=16, stride=8, *, normalization="revin",
+                 dropout=0.2, patch_len="auto", stride="auto", *, normalization="auto",
                  normalization_affine=False, target_features=None, lookback=None, max_epochs=30,
                  batch_size=64, lr=1e-3, optimizer="adam", weight_decay=0.0,
                  max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=5,
@@ -120,7 +128,9 @@ class TransformerForecaster(NeuralForecasterBase):
         if self.d_model % self.n_heads:
             raise ValueError(
                 f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
-        if self.tokens == "patch" and self.patch_len > lookback:
+        self.patch_len_ = min(16, lookback) if self.patch_len == "auto" else self.patch_len
+        self.stride_ = max(1, self.patch_len_ // 2) if self.stride == "auto" else self.stride
+        if self.tokens == "patch" and self.patch_len_ > lookback:
             raise ValueError(
                 f"patch_len={self.patch_len} is longer than the windows (lookback={lookback})")
 
@@ -130,8 +140,8 @@ class TransformerForecaster(NeuralForecasterBase):
         return WindowTransformer(
             n_features, lookback, horizon, self.target_features_, tokens=self.tokens,
             d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
-            d_ff=self.d_ff, dropout=self.dropout, patch_len=self.patch_len,
-            stride=self.stride,
+            d_ff=self.d_ff, dropout=self.dropout, patch_len=self.patch_len_,
+            stride=self.stride_,
         )
 
     def attention_weights(self, X, layer=-1, average_heads=True):
@@ -154,7 +164,7 @@ class TransformerForecaster(NeuralForecasterBase):
 
             - "timestep": (n_windows, (H,) lookback, lookback), tokens are steps.
             - "patch": (n_windows, n_features, (H,) n_patches, n_patches): per feature,
-              tokens are patches (patch ``k`` starts at step ``k * stride``).
+              tokens are patches (patch ``k`` starts at step ``k * stride_``).
             - "variate": (n_windows, (H,) n_features, n_features), tokens are features.
         """
         if not -self.n_layers <= layer < self.n_layers:
