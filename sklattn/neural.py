@@ -5,6 +5,8 @@ own hyperparameters (as explicit ``__init__`` arguments) and the torch module it
 window normalisation, early stopping, clipping, seeding and batching live here, once.
 """
 
+import inspect
+import textwrap
 import warnings
 from numbers import Integral, Real
 
@@ -20,7 +22,7 @@ from .batching import WindowBatches
 from .nn.normalization import WindowNormalization
 from .split import MIN_VALIDATION_WINDOWS, TemporalValidationSplit
 
-__all__ = ["NeuralForecasterBase"]
+__all__ = ["NeuralForecasterBase", "document_shared_parameters"]
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
@@ -37,6 +39,63 @@ def _are_callbacks(value):
                     and isinstance(cb[1], Callback))
                 for cb in value)
     )
+
+
+# One description of each shared parameter; every estimator's docstring gets them, with
+# its own defaults, through :func:`document_shared_parameters`.
+_SHARED_PARAMETERS = {
+    "lookback": ("int or None", (
+        "Only for fitting on 2D ``X`` of flattened multivariate windows: the steps per "
+        "window, so that each row of ``lookback * n_features`` values is read as the "
+        "C-order ravel of a (lookback, n_features) window. None: a 2D ``X`` in ``fit`` is "
+        "univariate windows (n_windows, lookback). It does not cut windows "
+        "(``make_windows`` does); after ``fit``, 2D ``X`` is always read with the fitted "
+        "window shape.")),
+    "normalization_affine": ("bool", "Learn a per-feature scale and shift after normalising "
+                             "(RevIN's affine option)."),
+    "max_epochs": ("int", "Upper bound on training epochs (early stopping may end sooner)."),
+    "batch_size": ("int", "Windows per training batch."),
+    "lr": ("float", "Learning rate."),
+    "optimizer": ('{"adam", "adamw", "sgd"} or torch.optim.Optimizer subclass', ""),
+    "weight_decay": ("float", ""),
+    "optimizer_params": ("dict or None", (
+        'Further keyword arguments of the optimizer (``{"betas": (0.9, 0.99)}`` for Adam, '
+        '``{"momentum": 0.9}`` for SGD); checked against its signature in ``fit``.')),
+    "max_grad_norm": ("float or None", "Gradients are clipped to this norm each step; None "
+                      "turns clipping off."),
+    "early_stopping": ("bool", (
+        "Hold out the last ``validation_fraction`` of the windows (after a gap of "
+        "``lookback + horizon - 1`` windows, so no validation step is seen in training), "
+        "stop when the validation loss has not improved for ``patience`` epochs and keep "
+        "the best epoch's weights. Skipped, with a warning, when the hold-out would have "
+        "fewer than 50 windows (too noisy to stop on) or more than the training part.")),
+    "validation_fraction": ("float in (0, 0.5]", ""),
+    "patience": ("int", ""),
+    "random_state": ("int, RandomState or None", (
+        "Seeds weight initialisation, dropout and shuffling: same seed, same predictions "
+        "(on CPU). torch's global RNG is left as it was.")),
+    "device": ('{"auto", "cpu", "cuda"}', '"auto" takes CUDA when available.'),
+    "verbose": ("int", "0 is silent; 1 prints skorch's epoch table."),
+    "callbacks": ("list of skorch callbacks or None",
+                  "Added to the net's callbacks (after early stopping and clipping)."),
+}
+_PLACEHOLDER = "    <shared parameters>\n"
+
+
+def document_shared_parameters(cls):
+    """Class decorator: put the shared parameters, with ``cls``'s defaults, in its docstring.
+
+    The docstring marks the place with a line ``<shared parameters>``.
+    """
+    if cls.__doc__ is None or _PLACEHOLDER not in cls.__doc__:
+        raise ValueError(f"{cls.__name__}'s docstring has no {_PLACEHOLDER.strip()!r} line")
+    defaults = inspect.signature(cls.__init__).parameters
+    lines = []
+    for name, (kind, text) in _SHARED_PARAMETERS.items():
+        lines.append(f"    {name} : {kind}, default={defaults[name].default!r}")
+        lines.extend(f"        {line}" for line in textwrap.wrap(text, 84))
+    cls.__doc__ = cls.__doc__.replace(_PLACEHOLDER, "\n".join(lines) + "\n")
+    return cls
 
 
 class NeuralForecasterBase(WindowForecasterBase):
@@ -73,6 +132,9 @@ class NeuralForecasterBase(WindowForecasterBase):
         Learning rate.
     optimizer : {"adam", "adamw", "sgd"} or a torch.optim.Optimizer subclass
     weight_decay : float
+    optimizer_params : dict or None
+        Further keyword arguments of the optimizer (``{"betas": (0.9, 0.99)}`` for
+        Adam, ``{"momentum": 0.9}`` for SGD); checked against its signature in ``fit``.
     max_grad_norm : float or None
         Gradients are clipped to this norm each step; None turns clipping off.
     early_stopping : bool
@@ -112,6 +174,7 @@ class NeuralForecasterBase(WindowForecasterBase):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), callable],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "optimizer_params": [dict, None],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 0.5, closed="right")],
@@ -142,6 +205,16 @@ class NeuralForecasterBase(WindowForecasterBase):
                 f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch.optim.Optimizer "
                 f"subclass; got {self.optimizer!r}"
             )
+        optimizer = (_OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str)
+                     else self.optimizer)
+        accepted = set(inspect.signature(optimizer).parameters) - {"params", "lr",
+                                                                   "weight_decay"}
+        unknown = sorted(set(self.optimizer_params or {}) - accepted)
+        if unknown:
+            raise ValueError(
+                f"optimizer_params {unknown} are not options of {optimizer.__name__} "
+                f"(lr and weight_decay are parameters of their own); it takes "
+                f"{sorted(accepted)}")
         if not _are_callbacks(self.callbacks):
             raise TypeError(
                 "callbacks must be a list of skorch callbacks (or (name, callback) pairs); "
@@ -232,6 +305,8 @@ class NeuralForecasterBase(WindowForecasterBase):
             criterion=torch.nn.MSELoss,
             optimizer=optimizer,
             optimizer__weight_decay=self.weight_decay,
+            **{f"optimizer__{key}": value
+               for key, value in (self.optimizer_params or {}).items()},
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,

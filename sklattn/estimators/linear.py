@@ -4,12 +4,13 @@ from numbers import Integral
 
 from sklearn.utils._param_validation import Interval
 
-from ..neural import NeuralForecasterBase
+from ..neural import NeuralForecasterBase, document_shared_parameters
 from ..nn.linear import WindowLinear
 
 __all__ = ["LinearForecaster"]
 
 
+@document_shared_parameters
 class LinearForecaster(NeuralForecasterBase):
     """Forecast every horizon step as a linear function of the window (DLinear / NLinear).
 
@@ -28,21 +29,8 @@ class LinearForecaster(NeuralForecasterBase):
     normalization : {"auto", "revin", "last"} or None, default="auto"
         "auto": "revin" when a target is an input feature, else None (see
         :class:`~sklattn.neural.NeuralForecasterBase`).
-    normalization_affine : bool, default=False
     target_features : list of (int or None) or None, default=None
-    lookback : int or None, default=None
-        Only for fitting on 2D ``X`` of flattened multivariate windows: the steps per
-        window, so that each row of ``lookback * n_features`` values is read as the
-        C-order ravel of a (lookback, n_features) window. None: a 2D ``X`` in ``fit`` is
-        univariate windows (n_windows, lookback). It does not cut windows (``make_windows``
-        does); after ``fit``, 2D ``X`` is always read with the fitted window shape.
-    max_epochs : int, default=100
-    batch_size : int, default=64
-    lr : float, default=3e-3
-    optimizer, weight_decay, max_grad_norm, early_stopping, validation_fraction,
-    patience, random_state, device, verbose, callbacks
-        Shared with every sklattn estimator; see
-        :class:`~sklattn.neural.NeuralForecasterBase`.
+    <shared parameters>
 
     Attributes
     ----------
@@ -60,6 +48,7 @@ class LinearForecaster(NeuralForecasterBase):
     def __init__(self, decomposition=True, kernel_size=25, *, normalization="auto",
                  normalization_affine=False, target_features=None, lookback=None,
                  max_epochs=100, batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0,
+                 optimizer_params=None,
                  max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=5,
                  random_state=None, device="auto", verbose=0, callbacks=None):
         self.decomposition = decomposition
@@ -73,6 +62,7 @@ class LinearForecaster(NeuralForecasterBase):
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.optimizer_params = optimizer_params
         self.max_grad_norm = max_grad_norm
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction

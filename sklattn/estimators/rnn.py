@@ -5,13 +5,14 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..neural import NeuralForecasterBase
+from ..neural import NeuralForecasterBase, document_shared_parameters
 from ..nn.linear import WindowLinear
 from ..nn.rnn import AttentionRNN
 
 __all__ = ["AttentionRNNRegressor"]
 
 
+@document_shared_parameters
 class AttentionRNNRegressor(NeuralForecasterBase):
     """Forecast the next steps of a multivariate series with an attention RNN.
 
@@ -25,7 +26,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
     ----------
     cell : {"lstm", "gru", "rnn"}, default="lstm"
     hidden_size : int, default=64
-    num_layers : int, default=1
+    n_layers : int, default=1
     dropout : float, default=0.0
         Between recurrent layers and before the head.
     attention : {"dot", "general", "additive", "none"}, default="additive"
@@ -65,31 +66,11 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         features: with "revin" each feature loses its level relative to the others, and
         an RNN that must read one feature to forecast another (the planted-lag data)
         cannot.
-    normalization_affine : bool, default=False
     target_features : list of (int or None) or None, default=None
         Positions of the targets among ``X``'s features; by default read from ``y``
         (``make_windows(..., targets=...)``) or inferred (see
         :class:`~sklattn.base.WindowForecasterBase`).
-    lookback : int or None, default=None
-        Only for fitting on 2D ``X`` of flattened multivariate windows: the steps per
-        window, so that each row of ``lookback * n_features`` values is read as the
-        C-order ravel of a (lookback, n_features) window. None: a 2D ``X`` in ``fit`` is
-        univariate windows (n_windows, lookback). It does not cut windows (``make_windows``
-        does); after ``fit``, 2D ``X`` is always read with the fitted window shape.
-    max_epochs : int, default=50
-    batch_size : int, default=64
-    lr : float, default=3e-3
-    optimizer : {"adam", "adamw", "sgd"} or torch.optim.Optimizer subclass, default="adam"
-    weight_decay : float, default=0.0
-    max_grad_norm : float or None, default=1.0
-    early_stopping : bool, default=True
-    validation_fraction : float, default=0.1
-    patience : int, default=8
-    random_state : int, RandomState or None, default=None
-    device : {"auto", "cpu", "cuda"}, default="auto"
-    verbose : int, default=0
-    callbacks : list of skorch callbacks or None, default=None
-        See :class:`~sklattn.base.NeuralForecasterBase` for the shared parameters.
+    <shared parameters>
 
     Attributes
     ----------
@@ -131,7 +112,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         **NeuralForecasterBase._parameter_constraints,
         "cell": [StrOptions({"lstm", "gru", "rnn"})],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "attention": [StrOptions({"dot", "general", "additive", "none"})],
         "context": [StrOptions({"output", "recurrent"})],
@@ -140,16 +121,17 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         "linear_skip": ["boolean"],
     }
 
-    def __init__(self, cell="lstm", hidden_size=64, num_layers=1, dropout=0.0,
+    def __init__(self, cell="lstm", hidden_size=64, n_layers=1, dropout=0.0,
                  attention="additive", context="output", position_bias=True, segment_len="auto",
                  linear_skip=True, *, normalization="auto", normalization_affine=False,
                  target_features=None, lookback=None,
                  max_epochs=50, batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0,
+                 optimizer_params=None,
                  max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=8,
                  random_state=None, device="auto", verbose=0, callbacks=None):
         self.cell = cell
         self.hidden_size = hidden_size
-        self.num_layers = num_layers
+        self.n_layers = n_layers
         self.dropout = dropout
         self.attention = attention
         self.context = context
@@ -165,6 +147,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.optimizer_params = optimizer_params
         self.max_grad_norm = max_grad_norm
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -200,7 +183,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
                              decomposition=False) if self.linear_skip else None)
         return AttentionRNN(
             n_features, n_outputs, cell=self.cell, hidden_size=self.hidden_size,
-            num_layers=self.num_layers, dropout=self.dropout, attention=self.attention,
+            num_layers=self.n_layers, dropout=self.dropout, attention=self.attention,
             context=self.context,
             position_bias_steps=-(-lookback // self.segment_len_) if self.position_bias else None,
             skip=skip, segment_len=self.segment_len_,

@@ -5,12 +5,13 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..neural import NeuralForecasterBase
+from ..neural import NeuralForecasterBase, document_shared_parameters
 from ..nn.transformer import WindowTransformer
 
 __all__ = ["TransformerForecaster"]
 
 
+@document_shared_parameters
 class TransformerForecaster(NeuralForecasterBase):
     """Forecast a multivariate series with a Transformer encoder.
 
@@ -46,7 +47,6 @@ class TransformerForecaster(NeuralForecasterBase):
         Reversible instance normalisation by default: each window is standardised per
         feature by its own mean and std, and the forecast is mapped back with the target
         features' statistics (see :class:`~sklattn.neural.NeuralForecasterBase`).
-    normalization_affine : bool, default=False
         Learn a per-feature scale and shift after normalising.
     target_features : list of (int or None) or None, default=None
         Positions, on X's feature axis, of the features ``y`` holds (in ``y``'s order);
@@ -54,19 +54,7 @@ class TransformerForecaster(NeuralForecasterBase):
         (``make_windows(..., targets=...)``), else the features in order when ``y`` has
         one target per feature, else the targets are not inputs: channel-independent
         tokens then forecast them from a learned mix of every channel.
-    lookback : int or None, default=None
-        Only for fitting on 2D ``X`` of flattened multivariate windows: the steps per
-        window, so that each row of ``lookback * n_features`` values is read as the
-        C-order ravel of a (lookback, n_features) window. None: a 2D ``X`` in ``fit`` is
-        univariate windows (n_windows, lookback). It does not cut windows (``make_windows``
-        does); after ``fit``, 2D ``X`` is always read with the fitted window shape.
-    max_epochs : int, default=30
-    batch_size : int, default=64
-    lr : float, default=1e-3
-    optimizer, weight_decay, max_grad_norm, early_stopping, validation_fraction,
-    patience, random_state, device, verbose, callbacks
-        Shared with every sklattn estimator; see
-        :class:`~sklattn.base.NeuralForecasterBase`.
+    <shared parameters>
 
     Attributes
     ----------
@@ -95,7 +83,7 @@ class TransformerForecaster(NeuralForecasterBase):
     def __init__(self, tokens="patch", d_model=16, n_heads=4, n_layers=3, d_ff=128,
                  dropout=0.2, patch_len="auto", stride="auto", *, normalization="auto",
                  normalization_affine=False, target_features=None, lookback=None, max_epochs=30,
-                 batch_size=64, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 batch_size=64, lr=1e-3, optimizer="adam", weight_decay=0.0, optimizer_params=None,
                  max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=5,
                  random_state=None, device="auto", verbose=0, callbacks=None):
         self.tokens = tokens
@@ -115,6 +103,7 @@ class TransformerForecaster(NeuralForecasterBase):
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.optimizer_params = optimizer_params
         self.max_grad_norm = max_grad_norm
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction

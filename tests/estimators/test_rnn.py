@@ -55,7 +55,7 @@ def test_attention_weights_axes_and_rows(planted):
 def test_recurrent_context_trains_with_every_cell(planted, cell):
     X_train, y_train, X_test, y_test, _ = planted
     model = AttentionRNNRegressor(cell=cell, context="recurrent", attention="general",
-                                  num_layers=2, dropout=0.1, hidden_size=8, max_epochs=3,
+                                  n_layers=2, dropout=0.1, hidden_size=8, max_epochs=3,
                                   random_state=0)
     model.fit(X_train[:400], y_train[:400])
     first, last = model.net_.history[0, "train_loss"], model.net_.history[-1, "train_loss"]
