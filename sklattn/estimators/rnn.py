@@ -25,10 +25,12 @@ class AttentionRNNRegressor(NeuralForecasterBase):
     Parameters
     ----------
     cell : {"lstm", "gru", "rnn"}, default="lstm"
-    hidden_size : int, default=64
+    hidden_size : int, default=16
     n_layers : int, default=1
-    dropout : float, default=0.0
-        Between recurrent layers and before the head.
+    dropout : float, default=0.3
+        Between recurrent layers and before the head. Small and dropped-out by default:
+        on real series the recurrent part otherwise memorises the (heavily overlapping)
+        training windows within an epoch (see docs/real_data.md).
     attention : {"dot", "general", "additive", "none"}, default="additive"
         Score of a past state ``v_i`` against the lookup ``u``: "dot" ``v_i·u``
         (Luong), "general" ``v_i·W u`` (Luong), "additive" ``q·tanh(W1 v_i + W2 u)``
@@ -121,7 +123,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         "linear_skip": ["boolean"],
     }
 
-    def __init__(self, cell="lstm", hidden_size=64, n_layers=1, dropout=0.0,
+    def __init__(self, cell="lstm", hidden_size=16, n_layers=1, dropout=0.3,
                  attention="additive", context="output", position_bias=True, segment_len="auto",
                  linear_skip=True, *, normalization="auto", normalization_affine=False,
                  target_features=None, lookback=None,
