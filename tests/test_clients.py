@@ -34,7 +34,8 @@ ESTIMATORS = {
     "linear": LinearForecaster(**FAST),
     "rnn": AttentionRNNRegressor(hidden_size=16, **FAST),
     "patch": TransformerForecaster(tokens="patch", patch_len=8, **FAST),
-    "variate": TransformerForecaster(tokens="variate", **FAST),
+    # 3 epochs leave it under-trained: its cross-conformal coverage was then 84.8%
+    "variate": TransformerForecaster(tokens="variate", **{**FAST, "max_epochs": 8}),
 }
 
 
@@ -73,7 +74,7 @@ def test_split_conformal_covers(etth1, name, prefit):
 
 
 @needs_data
-@pytest.mark.parametrize("name", ["linear", "rnn"])
+@pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_cross_conformal_with_window_folds_covers(etth1, name):
     _, _, X2, y1, _, _, test = etth1
     cv = WindowTimeSeriesSplit(3, lookback=LOOKBACK, horizon=1)
