@@ -200,7 +200,7 @@ def report(results=None, published=None):
         lines += [f"### {dataset}, features {features}, lookback {rows[0]['lookback']}, "
                   f"horizon {horizon}", "",
                   "| model | test MSE | test MAE | / naive | / linear | epochs (best) "
-                  "| fit s | note |", "|---|---|---|---|---|---|---|---|"]
+                  "| fit s | commit | note |", "|---|---|---|---|---|---|---|---|---|"]
         def ratio(row, ref):
             return "" if ref is None else f"{row['test_mse'] / ref:.3f}"
 
@@ -210,9 +210,10 @@ def report(results=None, published=None):
                     else "")
             lines.append(f"| {r['model']} | {r['test_mse']:.4f} | {r['test_mae']:.4f} | "
                          f"{ratio(r, naive)} | {ratio(r, linear)} | {epochs} | "
-                         f"{r['fit_seconds']:.0f} | {note} |")
+                         f"{r['fit_seconds']:.0f} | {r.get('meta', {}).get('commit', '')} | "
+                         f"{note} |")
         for source, mse, mae in published.get((dataset, features, horizon), []):
-            lines.append(f"| published: {source} | {mse:.3f} | {mae:.3f} | | | | | |")
+            lines.append(f"| published: {source} | {mse:.3f} | {mae:.3f} | | | | | | |")
         lines.append("")
     return "\n".join(lines)
 
