@@ -4,11 +4,9 @@ Every attention option, context and token type, default-constructed (only the op
 itself set), plus the non-default baselines and the scaler. No check is skipped or
 xfailed.
 
-With their defaults the neural estimators train up to 50 epochs (early stopping needs
-more windows than the checks have) on each of the checks' ~60 fits, a few minutes per
-estimator on 2 CPU cores. The default test run checks one default-constructed estimator
-of each class; ``python -m pytest -m slow`` checks every other option with its defaults
-(all passed on 2026-11-25, 318 checks, about 7 minutes on 1 core).
+With their defaults the neural estimators train up to 50 epochs on each of the checks'
+fits (early stopping needs more windows than the checks have): about 6 minutes for the
+whole module on 2 CPU cores (2026-11-25).
 
 Predictions are batch-invariant (the base pads every inference batch to ``batch_size``),
 so check_methods_subset_invariance holds bitwise for the Transformer too; without the
@@ -31,27 +29,18 @@ from sklattn import (
 pytestmark = pytest.mark.filterwarnings("ignore:.*early stopping is skipped")
 
 ESTIMATORS = [
-    AttentionRNNRegressor(),
-    TransformerForecaster(),
+    *(AttentionRNNRegressor(attention=attention)
+      for attention in ("none", "dot", "general", "additive")),
+    AttentionRNNRegressor(context="recurrent"),
+    *(TransformerForecaster(tokens=tokens) for tokens in ("timestep", "patch", "variate")),
     LinearForecaster(),
     LinearForecaster(decomposition=False, normalization="last"),
     NaiveForecaster(),
     NaiveForecaster(season_length=2),
     WindowScaler(),
 ]
-OTHER_OPTIONS = [
-    *(AttentionRNNRegressor(attention=attention) for attention in ("none", "dot", "general")),
-    AttentionRNNRegressor(context="recurrent"),
-    *(TransformerForecaster(tokens=tokens) for tokens in ("timestep", "variate")),
-]
 
 
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.slow
-@parametrize_with_checks(OTHER_OPTIONS)
-def test_sklearn_compatible_other_default_options(estimator, check):
     check(estimator)
