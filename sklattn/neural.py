@@ -121,39 +121,13 @@ class NeuralForecasterBase(WindowForecasterBase):
         relative scale within a window). None: no normalisation.
         A target that is not an input feature has no window statistics: it is forecast
         in units standardised by its training mean and std, whatever this option.
-    normalization_affine : bool
-        Learn a per-feature scale and shift after normalising (RevIN's affine option).
     target_features : list of (int or None) or None
         See :class:`~sklattn.base.WindowForecasterBase`.
-    max_epochs : int
-        Upper bound on training epochs (early stopping may end sooner).
-    batch_size : int
-    lr : float
-        Learning rate.
-    optimizer : {"adam", "adamw", "sgd"} or a torch.optim.Optimizer subclass
-    weight_decay : float
-    optimizer_params : dict or None
-        Further keyword arguments of the optimizer (``{"betas": (0.9, 0.99)}`` for
-        Adam, ``{"momentum": 0.9}`` for SGD); checked against its signature in ``fit``.
-    max_grad_norm : float or None
-        Gradients are clipped to this norm each step; None turns clipping off.
-    early_stopping : bool
-        Hold out the last ``validation_fraction`` of the windows (after a gap of
-        ``lookback + horizon - 1`` windows, so no validation step is seen in training),
-        stop when the validation loss has not improved for ``patience`` epochs and keep
-        the best epoch's weights. Skipped, with a warning, when the hold-out would have
-        fewer than 50 windows (too noisy to stop on) or more than the training part.
-    validation_fraction : float in (0, 0.5]
-    patience : int
-    random_state : int, RandomState or None
-        Seeds weight initialisation, dropout and shuffling: same seed, same predictions
-        (on CPU). torch's global RNG is left as it was.
-    device : {"auto", "cpu", "cuda"}
-        "auto" takes CUDA when available.
-    verbose : int
-        0 is silent; 1 prints skorch's epoch table.
-    callbacks : list of skorch callbacks or None
-        Added to the net's callbacks (after early stopping and clipping).
+    lookback, normalization_affine, max_epochs, batch_size, lr, optimizer, weight_decay,
+    optimizer_params, max_grad_norm, early_stopping, validation_fraction, patience,
+    random_state, device, verbose, callbacks
+        Described once in ``_SHARED_PARAMETERS`` and written, with each estimator's
+        defaults, into its docstring by :func:`document_shared_parameters`.
 
     Fitted attributes
     -----------------
@@ -205,8 +179,7 @@ class NeuralForecasterBase(WindowForecasterBase):
                 f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch.optim.Optimizer "
                 f"subclass; got {self.optimizer!r}"
             )
-        optimizer = (_OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str)
-                     else self.optimizer)
+        optimizer = self._optimizer_class()
         accepted = set(inspect.signature(optimizer).parameters) - {"params", "lr",
                                                                    "weight_decay"}
         unknown = sorted(set(self.optimizer_params or {}) - accepted)
@@ -224,6 +197,9 @@ class NeuralForecasterBase(WindowForecasterBase):
             raise ValueError("device='cuda' was asked for, but torch sees no CUDA device")
 
     # -- the skorch net ------------------------------------------------------------------
+
+    def _optimizer_class(self):
+        return _OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str) else self.optimizer
 
     def _resolve_device(self):
         if self.device == "auto":
@@ -298,12 +274,10 @@ class NeuralForecasterBase(WindowForecasterBase):
             callbacks.append(("gradient_clipping",
                               GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
         callbacks.extend(self.callbacks or [])
-        optimizer = (_OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str)
-                     else self.optimizer)
         return NeuralNetRegressor(
             module,
             criterion=torch.nn.MSELoss,
-            optimizer=optimizer,
+            optimizer=self._optimizer_class(),
             optimizer__weight_decay=self.weight_decay,
             **{f"optimizer__{key}": value
                for key, value in (self.optimizer_params or {}).items()},
