@@ -12,22 +12,24 @@ __all__ = ["check_window_targets", "check_windows", "flat_feature_names"]
 
 
 def check_windows(X, *, estimator_name="estimator"):
-    """Validate input windows and return them as a float32 array of rank 2 or 3.
+    """Validate input windows and return them as a float array of rank 2 or 3.
 
-    The array is ``X`` itself (a view) when it already is a float32 NumPy array; otherwise
-    one copy. Whether a 2D array is univariate or flattened multivariate windows is the
+    The array is ``X`` itself (a view, strides kept) when it already is a float32 or
+    float64 NumPy array, so strided windows are never materialised here (estimators cast
+    them to float32 one batch at a time); other dtypes are converted to float32.
+    Whether a 2D array is univariate or flattened multivariate windows is the
     estimator's to decide (it knows ``lookback``).
 
     Returns
     -------
-    X : ndarray of shape (n, lookback, n_features) or (n, n_columns), float32
+    X : ndarray of shape (n, lookback, n_features) or (n, n_columns), float32 or float64
     names : array of str or None
         Column names: a 2D DataFrame's columns, or a ``WindowedArray``'s feature names.
     """
     names = X.columns if isinstance(X, pd.DataFrame) else getattr(X, "feature_names", None)
     X = check_array(
         X,
-        dtype=np.float32,
+        dtype=(np.float32, np.float64),
         allow_nd=True,
         ensure_min_samples=1,
         ensure_all_finite=True,
@@ -60,13 +62,15 @@ def flat_feature_names(names, lookback):
 
 
 def check_window_targets(y, n_windows, *, estimator_name="estimator"):
-    """Validate targets and return them flattened to float32 (n, horizon * n_targets).
+    """Validate targets and return them as (n, horizon, n_targets), without copying.
 
-    Accepts y of shape (n,), (n, horizon) or (n, horizon, n_targets).
+    Accepts y of shape (n,), (n, horizon) or (n, horizon, n_targets). Like
+    :func:`check_windows`, float32 and float64 arrays are returned as views; other dtypes
+    are converted to float32.
 
     Returns
     -------
-    y2 : ndarray of shape (n, horizon * n_targets), float32
+    y3 : ndarray of shape (n, horizon, n_targets), float32 or float64
     target_shape : tuple
         ``y.shape[1:]``, the shape of one window's target; ``predict`` returns
         ``(n,) + target_shape``.
@@ -75,7 +79,7 @@ def check_window_targets(y, n_windows, *, estimator_name="estimator"):
         raise ValueError(f"{estimator_name} requires y to be passed, but the target y is None")
     y = check_array(
         y,
-        dtype=np.float32,
+        dtype=(np.float32, np.float64),
         ensure_2d=False,
         allow_nd=True,
         ensure_min_samples=1,
@@ -90,7 +94,8 @@ def check_window_targets(y, n_windows, *, estimator_name="estimator"):
     if 0 in y.shape:
         raise ValueError(f"y has an empty axis: shape {y.shape}")
     check_consistent_length(np.empty((n_windows, 0)), y)
-    return y.reshape(len(y), -1), y.shape[1:]
+    y3 = y.reshape(y.shape + (1,) * (3 - y.ndim))  # adds axes: always a view
+    return y3, y.shape[1:]
 
 
 def _is_int(value):

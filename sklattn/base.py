@@ -30,9 +30,11 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
     """Shared behaviour of sklattn's forecasters. Not used directly.
 
     ``fit(X, y)`` validates the windows and targets, sets the fitted attributes below and
-    calls ``_fit_windows(X3, y2)`` with float32 windows (n, lookback, n_features) and
-    targets flattened to (n, horizon * n_targets). ``predict`` calls
-    ``_predict_windows(X3)`` and returns the shape ``y`` had in fit.
+    calls ``_fit_windows(X3, y3)`` with windows (n, lookback, n_features) and targets
+    (n, horizon, n_targets), both float32 or float64 and possibly strided views of the
+    caller's arrays (never copied whole: cast them a batch at a time, never write to
+    them). ``predict`` calls ``_predict_windows(X3)``, which returns
+    (n, horizon * n_targets), and returns the shape ``y`` had in fit.
 
     Shared parameters
     -----------------
@@ -70,7 +72,7 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
 
     # -- what a subclass provides ------------------------------------------------------
 
-    def _fit_windows(self, X3, y2):
+    def _fit_windows(self, X3, y3):
         raise NotImplementedError
 
     def _predict_windows(self, X3):
@@ -79,7 +81,7 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
     # -- validation ----------------------------------------------------------------------
 
     def _validate_X(self, X, *, reset):
-        """Validate windows; return them as float32 (n, lookback, n_features).
+        """Validate windows; return them as float (n, lookback, n_features), uncopied.
 
         3D ``X`` is windows. 2D ``X`` is flattened windows, each row the C-order ravel of
         one (lookback, n_features) window: in ``fit`` ``lookback`` comes from the
@@ -122,8 +124,9 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
                 X3 = Xv.reshape(len(Xv), lookback, n_features)  # a view of C-order rows
         # scikit-learn's own checks of n_features_in_ / feature_names_in_, on the flat view.
         n_columns = X3.shape[1] * X3.shape[2] if X3.ndim == 3 else Xv.shape[1]
-        header = (pd.DataFrame(columns=column_names) if column_names is not None
-                  else np.empty((0, n_columns)))
+        header = np.empty((0, n_columns))
+        if column_names is not None:
+            header = pd.DataFrame(header, columns=column_names)
         validate_data(self, header, reset=reset, skip_check_array=True)
         if reset:
             self.window_shape_ = X3.shape[1:]
@@ -142,20 +145,19 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
                 f"on lookback={lookback}.")
 
     def _validate_targets(self, X, X3, y):
-        """Check y against the windows; set the target attributes; return y flattened."""
+        """Check y against the windows; set the target attributes; return y as
+        (n, horizon, n_targets)."""
         carried = getattr(y, "target_features", None)
         y_names = getattr(y, "feature_names", None)
-        y2, self.target_shape_ = check_window_targets(
+        y3, self.target_shape_ = check_window_targets(
             y, len(X3), estimator_name=type(self).__name__)
-        self.n_outputs_ = y2.shape[1]
+        self.n_outputs_ = y3.shape[1] * y3.shape[2]
         _, n_targets = self._horizon_and_targets()
         positions = resolve_target_features(
             self.target_features, carried, self.window_shape_[1], n_targets,
             x_names=getattr(X, "feature_names", None), y_names=y_names)
         if self.target_features is None:  # an explicit choice is the user's to make
-            horizon, _ = self._horizon_and_targets()
-            checked, mismatched = check_target_units(
-                X3, y2.reshape(len(y2), horizon, n_targets), positions, y_names=y_names)
+            checked, mismatched = check_target_units(X3, y3, positions, y_names=y_names)
             if mismatched:
                 action = ("so those targets are treated as not inputs (forecast in "
                           "standardised units of y)" if self._targets_can_be_non_inputs
@@ -169,7 +171,7 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
                 if self._targets_can_be_non_inputs:
                     positions = checked
         self.target_features_ = positions
-        return y2
+        return y3
 
     def _horizon_and_targets(self):
         """``(horizon, n_targets)`` of the fitted y: (n,) is one step of one target."""
@@ -196,8 +198,8 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
         self
         """
         X3 = self._validate_X(X, reset=True)
-        y2 = self._validate_targets(X, X3, y)
-        self._fit_windows(X3, y2)
+        y3 = self._validate_targets(X, X3, y)
+        self._fit_windows(X3, y3)
         return self
 
     def predict(self, X):
@@ -209,7 +211,7 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
         """
         X3 = self._validate_X(X, reset=False)
         y2 = np.asarray(self._predict_windows(X3), dtype=np.float64)
-        return y2.reshape((len(X3),) + tuple(self.target_shape_))
+        return y2.reshape((len(X3),) + tuple(self.target_shape_))  # a view: one output
 
     def score(self, X, y, sample_weight=None):
         """R² of the forecast, averaged uniformly over every (horizon step, target)."""

@@ -2,7 +2,7 @@
 
 skorch's default ``DataLoader`` fetches windows one at a time and collates them; here a
 batch is ``X[indices]``: one copy of exactly the windows in the batch, whatever strided
-view ``X`` is.
+view ``X`` is, cast to float32 there (so float64 windows are never cast whole).
 """
 
 import numpy as np
@@ -21,12 +21,16 @@ class WindowBatches:
     batch_size : int
     shuffle : bool, default=False
         Draw a new permutation (from torch's global RNG) every epoch.
+    pin_memory : bool, default=False
+        Put each batch in pinned (page-locked) memory, so that its copy to a GPU can
+        overlap with computation.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False):
+    def __init__(self, dataset, batch_size, shuffle=False, pin_memory=False):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.pin_memory = pin_memory
 
     def __len__(self):
         return -(-len(self.dataset) // self.batch_size)
@@ -40,6 +44,15 @@ class WindowBatches:
                 idx = slice(start, start + self.batch_size)
             else:
                 idx = np.sort(order[start:start + self.batch_size])
-            Xb = torch.from_numpy(np.array(X[idx], order="C"))
-            yb = torch.from_numpy(np.array(y[idx], order="C")) if y is not None else None
+            Xb = _batch_tensor(X[idx], self.pin_memory)
+            yb = None
+            if y is not None:  # targets (k, horizon, n_targets) -> (k, horizon * n_targets)
+                yb = _batch_tensor(y[idx], self.pin_memory).reshape(len(Xb), -1)
             yield Xb, yb
+
+
+def _batch_tensor(rows, pin_memory):
+    """A float32 C-order tensor of one batch of rows (a strided or float64 slice is
+    copied once; a fancy-indexed one, already a fresh array, is only cast if needed)."""
+    tensor = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+    return tensor.pin_memory() if pin_memory else tensor

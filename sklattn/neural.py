@@ -14,13 +14,14 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from skorch import NeuralNetRegressor
-from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
+from skorch.callbacks import Callback, EarlyStopping
 
 from .base import WindowForecasterBase
 from .batching import WindowBatches
+from .net import ForecastNet
 from .nn.normalization import WindowNormalization
 from .split import MIN_VALIDATION_WINDOWS, TemporalValidationSplit
+from .threads import torch_threads
 
 __all__ = ["NeuralForecasterBase", "document_shared_parameters"]
 
@@ -55,6 +56,10 @@ _SHARED_PARAMETERS = {
                              "(RevIN's affine option)."),
     "max_epochs": ("int", "Upper bound on training epochs (early stopping may end sooner)."),
     "batch_size": ("int", "Windows per training batch."),
+    "predict_batch_size": ("int", (
+        "Windows per batch in ``predict`` and ``attention_weights`` (no gradients are "
+        "kept, so it can be much larger than ``batch_size``; lower it to bound memory on "
+        "a GPU).")),
     "lr": ("float", "Learning rate."),
     "optimizer": ('{"adam", "adamw", "sgd"} or torch.optim.Optimizer subclass', ""),
     "weight_decay": ("float", ""),
@@ -75,6 +80,17 @@ _SHARED_PARAMETERS = {
         "Seeds weight initialisation, dropout and shuffling: same seed, same predictions "
         "(on CPU). torch's global RNG is left as it was.")),
     "device": ('{"auto", "cpu", "cuda"}', '"auto" takes CUDA when available.'),
+    "n_threads": ("int or None", (
+        "torch threads for ``fit`` and ``predict`` (restored afterwards). None keeps "
+        "torch's setting, which inside a joblib worker (``GridSearchCV(n_jobs=k)``) "
+        "joblib has already limited to cores // k. Set it when several fits share "
+        "the cores another way: more busy threads than free cores stall torch badly.")),
+    "precision": ('{"float32", "bfloat16", "float16"}', (
+        "Mixed precision: run the forward pass under ``torch.autocast`` in this dtype "
+        "(weights, loss and optimizer stay float32; float16 also scales the loss "
+        "against underflow). Meant for GPUs; bfloat16 also works on CPU.")),
+    "compile": ("bool", "Compile the module with ``torch.compile`` (worth it on a GPU for "
+                "long fits; the first epoch pays the compilation)."),
     "verbose": ("int", "0 is silent; 1 prints skorch's epoch table."),
     "callbacks": ("list of skorch callbacks or None",
                   "Added to the net's callbacks (after early stopping and clipping)."),
@@ -123,9 +139,10 @@ class NeuralForecasterBase(WindowForecasterBase):
         in units standardised by its training mean and std, whatever this option.
     target_features : list of (int or None) or None
         See :class:`~sklattn.base.WindowForecasterBase`.
-    lookback, normalization_affine, max_epochs, batch_size, lr, optimizer, weight_decay,
-    optimizer_params, max_grad_norm, early_stopping, validation_fraction, patience,
-    random_state, device, verbose, callbacks
+    lookback, normalization_affine, max_epochs, batch_size, predict_batch_size, lr,
+    optimizer, weight_decay, optimizer_params, max_grad_norm, early_stopping,
+    validation_fraction, patience, random_state, device, n_threads, precision, compile,
+    verbose, callbacks
         Described once in ``_SHARED_PARAMETERS`` and written, with each estimator's
         defaults, into its docstring by :func:`document_shared_parameters`.
 
@@ -145,6 +162,7 @@ class NeuralForecasterBase(WindowForecasterBase):
         "normalization_affine": ["boolean"],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "predict_batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), callable],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -155,6 +173,9 @@ class NeuralForecasterBase(WindowForecasterBase):
         "patience": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "device": [StrOptions({"auto", "cpu", "cuda"})],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "precision": [StrOptions({"float32", "bfloat16", "float16"})],
+        "compile": ["boolean"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
     }
@@ -223,15 +244,25 @@ class NeuralForecasterBase(WindowForecasterBase):
             return None
         return split
 
-    def _target_stats(self, y2):
-        """Training mean and std of each target, for targets that are not inputs."""
-        horizon, n_targets = self._horizon_and_targets()
+    def _target_stats(self, y3):
+        """Training mean and std of each target that is not an input (others: 0 and 1).
+
+        Computed a chunk of windows at a time, so strided ``y`` is never copied whole.
+        """
+        _, n_targets = self._horizon_and_targets()
         unknown = [i for i, t in enumerate(self.target_features_) if t is None]
         loc, scale = np.zeros(n_targets), np.ones(n_targets)
         if unknown:
-            y3 = y2.reshape(len(y2), horizon, n_targets)[..., unknown]
-            loc[unknown] = y3.mean(axis=(0, 1), dtype=np.float64)
-            std = y3.std(axis=(0, 1), dtype=np.float64)
+            chunks = [slice(start, start + _STATS_CHUNK)
+                      for start in range(0, len(y3), _STATS_CHUNK)]
+            count = y3.shape[0] * y3.shape[1]
+            total = sum(y3[chunk][..., unknown].sum(axis=(0, 1), dtype=np.float64)
+                        for chunk in chunks)
+            mean = total / count
+            squares = sum(((y3[chunk][..., unknown] - mean) ** 2).sum(axis=(0, 1))
+                          for chunk in chunks)
+            std = np.sqrt(squares / count)
+            loc[unknown] = mean
             scale[unknown] = np.where(std > 0, std, 1.0)
         return loc, scale
 
@@ -241,8 +272,11 @@ class NeuralForecasterBase(WindowForecasterBase):
 
         Reads about one value per window and feature, never the whole window array.
         """
-        rows = np.concatenate([X3[0], X3[1:, -1]]) if len(X3) > 1 else X3[0]
-        std = rows.std(axis=0, dtype=np.float64)
+        n_features = X3.shape[2]
+        std = np.empty(n_features)
+        for f in range(n_features):
+            column = np.concatenate([X3[0, :, f], X3[1:, -1, f]]).astype(np.float64)
+            std[f] = column.std()
         return np.where(std > 0, std, 1.0)
 
     def _resolve_normalization(self):
@@ -252,9 +286,9 @@ class NeuralForecasterBase(WindowForecasterBase):
             return self._auto_normalization
         return None
 
-    def _wrap_module(self, module, X3, y2):
+    def _wrap_module(self, module, X3, y3):
         horizon, _ = self._horizon_and_targets()
-        loc, scale = self._target_stats(y2)
+        loc, scale = self._target_stats(y3)
         self.normalization_ = self._resolve_normalization()
         return WindowNormalization(
             module, self.window_shape_[1], horizon, self.target_features_,
@@ -262,20 +296,21 @@ class NeuralForecasterBase(WindowForecasterBase):
             input_scale=self._feature_scale(X3) if self.normalization_ == "last" else None,
             target_loc=loc, target_scale=scale)
 
-    def _build_net(self, X3, y2):
+    def _build_net(self, X3, y3):
         module = self._wrap_module(self._build_module(self.window_shape_[1], self.n_outputs_),
-                                   X3, y2)
-        split = self._validation_split(len(y2))
+                                   X3, y3)
+        split = self._validation_split(len(y3))
         callbacks = []
         if split is not None:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.patience, load_best=True)))
-        if self.max_grad_norm is not None:
-            callbacks.append(("gradient_clipping",
-                              GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
         callbacks.extend(self.callbacks or [])
-        return NeuralNetRegressor(
+        device = self._resolve_device()
+        return ForecastNet(
             module,
+            max_grad_norm=self.max_grad_norm,
+            precision=self.precision,
+            compile_module=self.compile,
             criterion=torch.nn.MSELoss,
             optimizer=self._optimizer_class(),
             optimizer__weight_decay=self.weight_decay,
@@ -287,9 +322,11 @@ class NeuralForecasterBase(WindowForecasterBase):
             train_split=split,
             iterator_train=WindowBatches,
             iterator_train__shuffle=True,
+            iterator_train__pin_memory=device == "cuda",
             iterator_valid=WindowBatches,
+            iterator_valid__pin_memory=device == "cuda",
             callbacks=callbacks,
-            device=self._resolve_device(),
+            device=device,
             verbose=self.verbose,
         )
 
@@ -300,18 +337,19 @@ class NeuralForecasterBase(WindowForecasterBase):
 
     # -- fit / predict -------------------------------------------------------------------
 
-    def _fit_windows(self, X3, y2):
+    def _fit_windows(self, X3, y3):
         self._check_extra_params()
         self._prepare_fit(*self.window_shape_)
         seed = self._seed()
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), torch_threads(self.n_threads):
             if seed is not None:
                 torch.manual_seed(seed)
-            self.net_ = self._build_net(X3, y2)
-            self.net_.fit(X3, y2)
+            self.net_ = self._build_net(X3, y3)
+            self.net_.fit(X3, y3)
 
     def _predict_windows(self, X3):
-        return self._run_module(X3, lambda module, Xb: module(Xb))
+        forward = self.net_.forward_module()
+        return self._run_module(X3, lambda module, Xb: forward(Xb))
 
     def _attention_batches(self, X, forward):
         """Validate X, then :meth:`_run_module` ``forward(module, X_batch)`` over it."""
@@ -320,32 +358,43 @@ class NeuralForecasterBase(WindowForecasterBase):
     def _run_module(self, X3, forward):
         """Run ``forward(module, X_batch)`` over windows in eval mode; stack the results.
 
-        Every batch is padded with zero windows to ``batch_size``: float32 matrix
-        products round differently for different batch shapes, so without this a
-        window's forecast would depend (in the last bits) on how many windows were
-        predicted with it. With it, predicting a subset gives bitwise the same values.
+        Batches of ``predict_batch_size`` windows are cast to float32 one at a time, so
+        float64 or strided windows are never copied whole; the output is allocated once.
+
+        A batch of fewer than ``_MIN_INFERENCE_BLOCK`` windows is padded with zero
+        windows up to it, and a request that small runs on one thread: float32 matrix
+        products take other kernels (another summation order) for very few rows or
+        threads splitting very little work, so without this a window's forecast would
+        depend, in its last bits, on how many windows were predicted with it (measured:
+        1-2 units in the last place for 1-7 windows, none from 4 windows up). One thread
+        also spares a tiny request the wake-up of sleeping threads.
         """
         module = self.net_.module_
+        device = self.net_.device
+        n = len(X3)
+        batch_size = max(self.predict_batch_size, _MIN_INFERENCE_BLOCK)
+        small = n <= _MIN_INFERENCE_BLOCK and device == "cpu"
+        out = None
         was_training = module.training
         module.eval()
-        outputs = []
         try:
-            with torch.no_grad():
-                for Xb, _ in WindowBatches(_Windows(X3), self.batch_size):
-                    n = len(Xb)
-                    if n < self.batch_size:
-                        Xb = torch.cat([Xb, Xb.new_zeros((self.batch_size - n,) + Xb.shape[1:])])
-                    outputs.append(forward(module, Xb.to(self.net_.device))[:n].cpu())
+            with torch.inference_mode(), torch_threads(1 if small else self.n_threads):
+                for start in range(0, n, batch_size):
+                    Xb = torch.from_numpy(np.ascontiguousarray(X3[start:start + batch_size],
+                                                               dtype=np.float32))
+                    k = len(Xb)
+                    if k < _MIN_INFERENCE_BLOCK:
+                        Xb = torch.cat([Xb, Xb.new_zeros((_MIN_INFERENCE_BLOCK - k,)
+                                                         + Xb.shape[1:])])
+                    with self.net_._autocast():
+                        result = forward(module, Xb.to(device))[:k].float()
+                    if out is None:
+                        out = np.empty((n,) + tuple(result.shape[1:]), dtype=np.float64)
+                    out[start:start + k] = result.cpu().numpy()
         finally:
             module.train(was_training)
-        return torch.cat(outputs).numpy()
+        return out
 
 
-class _Windows:
-    """The ``X``/``y`` pair WindowBatches reads, for predicting."""
-
-    def __init__(self, X):
-        self.X, self.y = X, None
-
-    def __len__(self):
-        return len(self.X)
+_MIN_INFERENCE_BLOCK = 8
+_STATS_CHUNK = 4096

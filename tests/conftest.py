@@ -11,3 +11,13 @@ DATA_HOME = Path(os.environ.get("SKLATTN_DATA_HOME",
                                 Path(__file__).resolve().parents[2] / "shared" / "data"))
 needs_data = pytest.mark.skipif(not (DATA_HOME / "ETTh1.csv.gz").is_file(),
                                 reason=f"benchmark data not found in {DATA_HOME}")
+
+
+@pytest.fixture
+def lagged_windows():
+    """Small planted-lag windows (200 steps, lookback 12, horizon 2, target "target")."""
+    from sklattn import make_windows
+    from sklattn.datasets import make_lagged_series
+
+    series, _ = make_lagged_series(n_steps=200, random_state=0)
+    return make_windows(series, lookback=12, horizon=2, targets="target")

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 from skorch.dataset import Dataset
 
@@ -26,3 +27,20 @@ def test_batch_is_a_copy_of_a_read_only_view():
     assert yb is None and Xb.shape == (8, 10, 1)
     Xb += 1  # writable, and writing does not reach the user's series
     assert base[0] == 0
+
+
+def test_float64_windows_and_3d_targets_are_cast_and_flattened_per_batch():
+    X = np.arange(60, dtype=np.float64).reshape(6, 5, 2)
+    y = np.asfortranarray(np.arange(36, dtype=np.float64).reshape(6, 3, 2))
+    (Xb, yb), (Xb2, yb2) = WindowBatches(Dataset(X, y), batch_size=4)
+    assert Xb.dtype == yb.dtype == torch.float32
+    assert Xb.shape == (4, 5, 2) and yb.shape == (4, 6) and yb2.shape == (2, 6)
+    np.testing.assert_array_equal(yb.numpy(), y[:4].reshape(4, 6))  # C-order flattening
+    np.testing.assert_array_equal(Xb2.numpy(), X[4:])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="pinned memory needs CUDA")
+def test_pinned_batches():
+    X = np.zeros((4, 3, 1), dtype=np.float32)
+    (Xb, yb), = WindowBatches(Dataset(X, X[:, 0]), batch_size=4, pin_memory=True)
+    assert Xb.is_pinned() and yb.is_pinned()

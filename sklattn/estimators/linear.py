@@ -45,12 +45,13 @@ class LinearForecaster(NeuralForecasterBase):
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, decomposition=True, kernel_size=25, *, normalization="auto",
-                 normalization_affine=False, target_features=None, lookback=None,
-                 max_epochs=100, batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0,
-                 optimizer_params=None,
-                 max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=5,
-                 random_state=None, device="auto", verbose=0, callbacks=None):
+    def __init__(self, decomposition=True, kernel_size=25, *,
+                 normalization="auto", normalization_affine=False, target_features=None,
+                 lookback=None, max_epochs=100, batch_size=64, predict_batch_size=1024, lr=3e-3,
+                 optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
+                 early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
+                 device="auto", n_threads=None, precision="float32", compile=False, verbose=0,
+                 callbacks=None):
         self.decomposition = decomposition
         self.kernel_size = kernel_size
         self.normalization = normalization
@@ -59,6 +60,7 @@ class LinearForecaster(NeuralForecasterBase):
         self.lookback = lookback
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
@@ -69,6 +71,9 @@ class LinearForecaster(NeuralForecasterBase):
         self.patience = patience
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
+        self.precision = precision
+        self.compile = compile
         self.verbose = verbose
         self.callbacks = callbacks
 

@@ -63,7 +63,7 @@ class NaiveForecaster(WindowForecasterBase):
         self.target_features = target_features
         self.lookback = lookback
 
-    def _fit_windows(self, X3, y2):
+    def _fit_windows(self, X3, y3):
         lookback = self.window_shape_[0]
         if self.season_length is not None and self.season_length > lookback:
             raise ValueError(

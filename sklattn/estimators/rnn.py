@@ -125,12 +125,13 @@ class AttentionRNNRegressor(NeuralForecasterBase):
 
     def __init__(self, cell="lstm", hidden_size=16, n_layers=1, dropout=0.3,
                  attention="additive", context="output", position_bias=True, segment_len="auto",
-                 linear_skip=True, *, normalization="auto", normalization_affine=False,
-                 target_features=None, lookback=None,
-                 max_epochs=50, batch_size=64, lr=3e-3, optimizer="adam", weight_decay=0.0,
-                 optimizer_params=None,
-                 max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=8,
-                 random_state=None, device="auto", verbose=0, callbacks=None):
+                 linear_skip=True, *,
+                 normalization="auto", normalization_affine=False, target_features=None,
+                 lookback=None, max_epochs=50, batch_size=64, predict_batch_size=1024, lr=3e-3,
+                 optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
+                 early_stopping=True, validation_fraction=0.1, patience=8, random_state=None,
+                 device="auto", n_threads=None, precision="float32", compile=False, verbose=0,
+                 callbacks=None):
         self.cell = cell
         self.hidden_size = hidden_size
         self.n_layers = n_layers
@@ -146,6 +147,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         self.lookback = lookback
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
@@ -156,6 +158,9 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         self.patience = patience
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
+        self.precision = precision
+        self.compile = compile
         self.verbose = verbose
         self.callbacks = callbacks
 

@@ -81,11 +81,13 @@ class TransformerForecaster(NeuralForecasterBase):
     }
 
     def __init__(self, tokens="patch", d_model=16, n_heads=4, n_layers=3, d_ff=128,
-                 dropout=0.2, patch_len="auto", stride="auto", *, normalization="auto",
-                 normalization_affine=False, target_features=None, lookback=None, max_epochs=30,
-                 batch_size=64, lr=1e-3, optimizer="adam", weight_decay=0.0, optimizer_params=None,
-                 max_grad_norm=1.0, early_stopping=True, validation_fraction=0.1, patience=5,
-                 random_state=None, device="auto", verbose=0, callbacks=None):
+                 dropout=0.2, patch_len="auto", stride="auto", *,
+                 normalization="auto", normalization_affine=False, target_features=None,
+                 lookback=None, max_epochs=30, batch_size=64, predict_batch_size=1024, lr=1e-3,
+                 optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
+                 early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
+                 device="auto", n_threads=None, precision="float32", compile=False, verbose=0,
+                 callbacks=None):
         self.tokens = tokens
         self.d_model = d_model
         self.n_heads = n_heads
@@ -100,6 +102,7 @@ class TransformerForecaster(NeuralForecasterBase):
         self.lookback = lookback
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.predict_batch_size = predict_batch_size
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
@@ -110,6 +113,9 @@ class TransformerForecaster(NeuralForecasterBase):
         self.patience = patience
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
+        self.precision = precision
+        self.compile = compile
         self.verbose = verbose
         self.callbacks = callbacks
 

@@ -1,0 +1,452 @@
+"""Speed and memory of every estimator beside a plain PyTorch loop over the same module.
+
+Three measurements, each printed as a table and appended to
+``benchmarks/results/speed.jsonl`` (``report`` rewrites the section in RESULTS.md):
+
+``train``
+    Seconds per epoch of ``fit`` (default settings: clipping on, early stopping off so
+    both sides see the same batches) beside a plain loop (``zero_grad``, forward, MSE,
+    ``backward``, ``step``; no clipping) training a copy of the same module on the
+    same shuffled batches. Both sides alternate, one fit each per round; medians.
+``predict``
+    ``predict`` on every test window, and on one window, beside a plain
+    ``torch.inference_mode`` loop calling the module on batches of 256 (one window: on
+    that window alone). Alternating, medians.
+``memory``
+    One fresh process per layout of the windows (C/Fortran order, float32/float64,
+    DataFrame or array, all targets or some): peak resident memory added by a fit
+    stopped after a few batches and by ``predict``, beside the bytes of the series and
+    of the materialised windows.
+
+Data: ETTh1 (z-scaled on its training rows), lookback 96, horizon 96, all 7 targets
+("M"), as in the long-term benchmark. Run with ``OMP_WAIT_POLICY=PASSIVE`` on a shared
+machine:
+
+    OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py train
+    OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py predict
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/speed.py memory
+    python benchmarks/speed.py report
+"""
+
+import argparse
+import copy
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecaster
+from sklattn.batching import WindowBatches
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results" / "speed.jsonl"
+
+ESTIMATORS = {
+    "linear": lambda: LinearForecaster(),
+    "rnn-none": lambda: AttentionRNNRegressor(attention="none"),
+    "rnn-additive": lambda: AttentionRNNRegressor(attention="additive"),
+    "rnn-recurrent": lambda: AttentionRNNRegressor(attention="additive", context="recurrent"),
+    "timestep": lambda: TransformerForecaster(tokens="timestep"),
+    "patch": lambda: TransformerForecaster(tokens="patch"),
+    "variate": lambda: TransformerForecaster(tokens="variate"),
+}
+
+
+def _meta():
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=HERE).stdout.strip()
+    except OSError:
+        commit = ""
+    return {"date": date.today().isoformat(), "machine": platform.platform(),
+            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""), "commit": commit,
+            "torch": torch.__version__}
+
+
+def _etth1(lookback=96, horizon=96):
+    sys.path.insert(0, str(HERE))
+    from longterm import windows
+
+    data_home = os.environ.get("SKLATTN_DATA_HOME")
+    X_fit, y_fit, X_test, y_test, _ = windows("ETTh1", "M", lookback, horizon, data_home)
+    return X_fit, y_fit, X_test, y_test
+
+
+class _Dataset:
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+
+    def __len__(self):
+        return len(self.X)
+
+
+def _plain_train(module, X, y, *, epochs, batch_size, lr, seed):
+    """The reference: a hand-written training loop over the same batches."""
+    torch.manual_seed(seed)
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
+    loss_fn = torch.nn.MSELoss()
+    module.train()
+    data = _Dataset(X, np.asarray(y).reshape(len(y), -1))
+    for _ in range(epochs):
+        for Xb, yb in WindowBatches(data, batch_size, shuffle=True):
+            optimizer.zero_grad()
+            loss = loss_fn(module(Xb), yb)
+            loss.backward()
+            optimizer.step()
+
+
+def _plain_predict(module, X, batch_size=256):
+    module.eval()
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(X), batch_size):
+            out.append(module(torch.from_numpy(np.ascontiguousarray(X[start:start + batch_size]))))
+    return torch.cat(out).numpy()
+
+
+def bench_train(names, rounds, epochs, n_windows):
+    X, y, _, _ = _etth1()
+    X, y = X[:n_windows], y[:n_windows]
+    rows = []
+    for name in names:
+        est = ESTIMATORS[name]().set_params(max_epochs=epochs, early_stopping=False,
+                                            random_state=0)
+        est.fit(X, y)  # warm-up, and the module the plain loop copies
+        template = copy.deepcopy(est.net_.module_)
+        ours, plain = [], []
+        for r in range(rounds):
+            start = time.perf_counter()
+            est.fit(X, y)
+            ours.append((time.perf_counter() - start) / epochs)
+            module = copy.deepcopy(template)
+            start = time.perf_counter()
+            _plain_train(module, X, y, epochs=epochs, batch_size=est.batch_size, lr=est.lr,
+                         seed=r)
+            plain.append((time.perf_counter() - start) / epochs)
+        row = {"kind": "train", "estimator": name, "n_windows": len(X), "epochs": epochs,
+               "rounds": rounds, "sklattn_s_per_epoch": float(np.median(ours)),
+               "plain_s_per_epoch": float(np.median(plain))}
+        row["ratio"] = row["sklattn_s_per_epoch"] / row["plain_s_per_epoch"]
+        print(f"{name:14s} sklattn {row['sklattn_s_per_epoch']:.3f} s/epoch  plain "
+              f"{row['plain_s_per_epoch']:.3f}  ratio {row['ratio']:.3f}", flush=True)
+        rows.append(row)
+    return rows
+
+
+def bench_predict(names, rounds, epochs):
+    X, y, X_test, _ = _etth1()
+    rows = []
+    for name in names:
+        est = ESTIMATORS[name]().set_params(max_epochs=epochs, random_state=0)
+        est.fit(X[:2000], y[:2000])
+        module = est.net_.module_
+        one = X_test[:1]
+        timings = {"all": ([], []), "one": ([], [])}
+        for _ in range(rounds):
+            for key, Xq in (("all", X_test), ("one", one)):
+                reps = 1 if key == "all" else 20
+                start = time.perf_counter()
+                for _ in range(reps):
+                    est.predict(Xq)
+                timings[key][0].append((time.perf_counter() - start) / reps)
+                start = time.perf_counter()
+                for _ in range(reps):
+                    _plain_predict(module, Xq)
+                timings[key][1].append((time.perf_counter() - start) / reps)
+        for key, (ours, plain) in timings.items():
+            n = len(X_test) if key == "all" else 1
+            row = {"kind": "predict", "estimator": name, "windows": key, "n_windows": n,
+                   "rounds": rounds, "sklattn_windows_per_s": n / float(np.median(ours)),
+                   "plain_windows_per_s": n / float(np.median(plain))}
+            row["ratio"] = float(np.median(ours) / np.median(plain))
+            print(f"{name:14s} {key:4s} sklattn {row['sklattn_windows_per_s']:9.1f} win/s  "
+                  f"plain {row['plain_windows_per_s']:9.1f}  time ratio {row['ratio']:.3f}",
+                  flush=True)
+            rows.append(row)
+    return rows
+
+
+# -- memory --------------------------------------------------------------------------------
+
+LAYOUTS = {
+    # name: (DataFrame?, dtype, order, targets)
+    "frame-f64-all": (True, np.float64, "F", None),
+    "frame-f64-some": (True, np.float64, "F", [6]),
+    "array-f32-C-all": (False, np.float32, "C", None),
+    "array-f32-F-all": (False, np.float32, "F", None),
+    "array-f64-C-all": (False, np.float64, "C", None),
+    "array-f64-C-some": (False, np.float64, "C", [6]),
+}
+
+
+def _rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class _PeakRSS:
+    """Peak resident memory while the block runs, polled every millisecond."""
+
+    def __enter__(self):
+        self.base = self.peak = _rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def _poll(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss())
+            time.sleep(0.001)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+        self.added = self.peak - self.base
+
+
+class _StopAfter:
+    """A skorch callback: end fit (as an interrupt does) after ``n`` batches."""
+
+    def __new__(cls, n):
+        from skorch.callbacks import Callback
+
+        class StopAfter(Callback):
+            def __init__(self, n):
+                self.n = n
+
+            def on_batch_end(self, net, **kwargs):
+                self.n -= 1
+                if self.n <= 0:
+                    raise KeyboardInterrupt
+
+        return StopAfter(n)
+
+
+def memory_one(layout, n_steps, lookback, horizon, estimator):
+    """In this process: fit and predict on one layout; return the peaks."""
+    import pandas as pd
+
+    from sklattn import make_windows
+
+    frame, dtype, order, targets = LAYOUTS[layout]
+    rng = np.random.default_rng(0)
+    values = np.asarray(rng.standard_normal((n_steps, 7)).cumsum(axis=0), dtype=dtype,
+                        order=order)
+    series = pd.DataFrame(values, columns=[f"x{i}" for i in range(7)]) if frame else values
+    X, y = make_windows(series, lookback, horizon, targets=targets, dtype=dtype)
+    est = ESTIMATORS[estimator]().set_params(max_epochs=1, callbacks=[_StopAfter(20)],
+                                             random_state=0)
+    series_bytes = values.nbytes
+    with _PeakRSS() as fit_peak:
+        est.fit(X, y)
+    X_pred = X[: len(X) // 4]
+    out_bytes = len(X_pred) * horizon * y.shape[2] * 8
+    with _PeakRSS() as predict_peak:
+        pred = est.predict(X_pred)
+    del pred
+    return {"kind": "memory", "layout": layout, "estimator": estimator, "n_steps": n_steps,
+            "lookback": lookback, "horizon": horizon, "series_bytes": series_bytes,
+            "windows_bytes": X.size * X.itemsize + y.size * y.itemsize,
+            "fit_added_bytes": fit_peak.added, "predict_windows": len(X_pred),
+            "predict_output_bytes": out_bytes, "predict_added_bytes": predict_peak.added}
+
+
+def bench_memory(layouts, n_steps, lookback, horizon, estimator):
+    rows = []
+    for layout in layouts:
+        out = subprocess.run(
+            [sys.executable, __file__, "_memory_one", layout, str(n_steps), str(lookback),
+             str(horizon), estimator], capture_output=True, text=True, env=os.environ)
+        if out.returncode:
+            print(out.stderr, file=sys.stderr)
+            raise SystemExit(f"memory run {layout} failed")
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        mb = 2**20
+        print(f"{layout:18s} series {row['series_bytes'] / mb:7.1f} MB  windows "
+              f"{row['windows_bytes'] / mb:9.1f} MB  fit +{row['fit_added_bytes'] / mb:7.1f} MB"
+              f"  predict +{row['predict_added_bytes'] / mb:7.1f} MB (output "
+              f"{row['predict_output_bytes'] / mb:.1f} MB)", flush=True)
+        rows.append(row)
+    return rows
+
+
+def bench_search(n_jobs_list, rounds, n_windows):
+    """``GridSearchCV`` over 4 candidates x 2 folds, timed at each ``n_jobs``, alternating."""
+    from sklearn.model_selection import GridSearchCV
+
+    from sklattn import WindowTimeSeriesSplit
+
+    X, y, _, _ = _etth1()
+    X, y = X[:n_windows], y[:n_windows]
+    search = GridSearchCV(
+        LinearForecaster(max_epochs=3, early_stopping=False, random_state=0),
+        {"lr": [1e-3, 3e-3], "decomposition": [True, False]},
+        cv=WindowTimeSeriesSplit(n_splits=2, lookback=96, horizon=96))
+    times = {n: [] for n in n_jobs_list}
+    for _ in range(rounds):
+        for n_jobs in n_jobs_list:
+            start = time.perf_counter()
+            search.set_params(n_jobs=n_jobs).fit(X, y)
+            times[n_jobs].append(time.perf_counter() - start)
+    rows = []
+    for n_jobs, ts in times.items():
+        row = {"kind": "search", "n_jobs": n_jobs, "rounds": rounds, "n_windows": len(X),
+               "seconds": float(np.median(ts)),
+               "ratio_to_n_jobs_1": float(np.median(ts) / np.median(times[n_jobs_list[0]]))}
+        print(f"GridSearchCV n_jobs={n_jobs}: {row['seconds']:.2f} s "
+              f"(x{row['ratio_to_n_jobs_1']:.2f} of n_jobs={n_jobs_list[0]})", flush=True)
+        rows.append(row)
+    return rows
+
+
+def _latest(kind):
+    """The latest row of each configuration of one kind."""
+    if not RESULTS.exists():
+        return []
+    rows = {}
+    for line in RESULTS.read_text().splitlines():
+        row = json.loads(line)
+        if row["kind"] == kind:
+            key = tuple(row.get(k) for k in ("estimator", "windows", "layout", "n_jobs"))
+            rows[key] = row
+    return list(rows.values())
+
+
+def report():
+    mb = 2**20
+    lines = []
+    train = _latest("train")
+    if train:
+        m = train[0]
+        lines += [f"### Training: s/epoch beside a plain loop ({m['date']}, commit "
+                  f"{m['commit']}, {m['cpus']} CPUs, {m['torch_threads']} torch threads, "
+                  f"OMP_WAIT_POLICY={m['omp_wait_policy'] or 'unset'})", "",
+                  f"ETTh1 M, lookback 96, horizon 96, {m['n_windows']} windows, "
+                  f"{m['epochs']} epochs per fit, median of {m['rounds']} alternating rounds.",
+                  "", "| estimator | sklattn s/epoch | plain loop s/epoch | ratio |",
+                  "|---|---|---|---|"]
+        lines += [f"| {r['estimator']} | {r['sklattn_s_per_epoch']:.3f} | "
+                  f"{r['plain_s_per_epoch']:.3f} | {r['ratio']:.3f} |" for r in train]
+        lines.append("")
+    predict = _latest("predict")
+    if predict:
+        m = predict[0]
+        lines += [f"### Predict: windows/s beside a plain inference loop ({m['date']}, commit "
+                  f"{m['commit']}, {m['torch_threads']} torch threads)", "",
+                  "ETTh1 test windows (lookback 96, horizon 96); the plain loop runs the "
+                  "same module under `torch.inference_mode` in batches of 256. Ratio: "
+                  "sklattn's time / the plain loop's.", "",
+                  "| estimator | windows | sklattn win/s | plain win/s | time ratio |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {r['estimator']} | {r['windows']} ({r['n_windows']}) | "
+                  f"{r['sklattn_windows_per_s']:.0f} | {r['plain_windows_per_s']:.0f} | "
+                  f"{r['ratio']:.3f} |" for r in predict]
+        lines.append("")
+    memory = _latest("memory")
+    if memory:
+        m = memory[0]
+        lines += [f"### Memory: peak resident memory added by fit and predict ({m['date']}, "
+                  f"commit {m['commit']})", "",
+                  f"A {m['n_steps']:,}-step x 7 series, lookback {m['lookback']}, horizon "
+                  f"{m['horizon']}, `{m['estimator']}`; fit stopped after 20 batches; "
+                  "predict on a quarter of the windows. One fresh process per layout.", "",
+                  "| layout | series MB | windows materialised MB | fit added MB | "
+                  "fit / series | predict added MB | predict output MB |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['layout']} | {r['series_bytes'] / mb:.0f} | "
+                  f"{r['windows_bytes'] / mb:,.0f} | {r['fit_added_bytes'] / mb:.0f} | "
+                  f"{r['fit_added_bytes'] / r['series_bytes']:.2f} | "
+                  f"{r['predict_added_bytes'] / mb:.0f} | "
+                  f"{r['predict_output_bytes'] / mb:.0f} |" for r in memory]
+        lines.append("")
+    search = _latest("search")
+    if search:
+        m = search[0]
+        lines += [f"### GridSearchCV on 2 cores ({m['date']}, commit {m['commit']})", "",
+                  f"LinearForecaster, 4 candidates x 2 folds, {m['n_windows']} windows, "
+                  f"median of {m['rounds']} alternating rounds.", "",
+                  "| n_jobs | seconds | / n_jobs=1 |", "|---|---|---|"]
+        lines += [f"| {r['n_jobs']} | {r['seconds']:.2f} | {r['ratio_to_n_jobs_1']:.2f} |"
+                  for r in search]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_report(results_md=HERE / "RESULTS.md"):
+    start, end = "<!-- speed:begin -->", "<!-- speed:end -->"
+    text = results_md.read_text()
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    results_md.write_text(f"{head}{start}\n{report()}\n{end}{tail}")
+    print(f"wrote {results_md}")
+
+
+def _save(rows):
+    RESULTS.parent.mkdir(exist_ok=True)
+    meta = _meta()
+    with RESULTS.open("a") as f:
+        for row in rows:
+            f.write(json.dumps({**row, **meta}) + "\n")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train")
+    train.add_argument("--estimators", nargs="+", default=list(ESTIMATORS))
+    train.add_argument("--rounds", type=int, default=5)
+    train.add_argument("--epochs", type=int, default=2)
+    train.add_argument("--n-windows", type=int, default=4000)
+    predict = sub.add_parser("predict")
+    predict.add_argument("--estimators", nargs="+", default=list(ESTIMATORS))
+    predict.add_argument("--rounds", type=int, default=7)
+    predict.add_argument("--epochs", type=int, default=1)
+    memory = sub.add_parser("memory")
+    memory.add_argument("--layouts", nargs="+", default=list(LAYOUTS))
+    memory.add_argument("--n-steps", type=int, default=1_000_000)
+    memory.add_argument("--lookback", type=int, default=512)
+    memory.add_argument("--horizon", type=int, default=96)
+    memory.add_argument("--estimator", default="linear", choices=list(ESTIMATORS))
+    one = sub.add_parser("_memory_one")
+    one.add_argument("layout")
+    one.add_argument("n_steps", type=int)
+    one.add_argument("lookback", type=int)
+    one.add_argument("horizon", type=int)
+    one.add_argument("estimator")
+    search = sub.add_parser("search")
+    search.add_argument("--n-jobs", type=int, nargs="+", default=[1, 2])
+    search.add_argument("--rounds", type=int, default=3)
+    search.add_argument("--n-windows", type=int, default=3000)
+    sub.add_parser("report")
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        _save(bench_train(args.estimators, args.rounds, args.epochs, args.n_windows))
+    elif args.command == "predict":
+        _save(bench_predict(args.estimators, args.rounds, args.epochs))
+    elif args.command == "memory":
+        _save(bench_memory(args.layouts, args.n_steps, args.lookback, args.horizon,
+                           args.estimator))
+    elif args.command == "search":
+        _save(bench_search(args.n_jobs, args.rounds, args.n_windows))
+    elif args.command == "_memory_one":
+        print(json.dumps(memory_one(args.layout, args.n_steps, args.lookback, args.horizon,
+                                    args.estimator)))
+    elif args.command == "report":
+        write_report()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The inference path of the neural estimators: batches, padding, threads, no copies."""
+
+import numpy as np
+import pytest
+import torch
+
+from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecaster
+from sklattn.neural import _MIN_INFERENCE_BLOCK
+
+ESTIMATORS = [
+    lambda: AttentionRNNRegressor(hidden_size=8, max_epochs=2, random_state=0),
+    lambda: TransformerForecaster(tokens="timestep", d_model=8, n_layers=1, max_epochs=2,
+                                  random_state=0),
+    lambda: LinearForecaster(max_epochs=2, random_state=0),
+]
+
+
+def _spy_batches(model):
+    """Record the number of windows and torch threads of each forward call at predict."""
+    calls = []
+    handle = model.net_.module_.register_forward_pre_hook(
+        lambda module, args: calls.append((len(args[0]), torch.get_num_threads(),
+                                           torch.is_inference_mode_enabled())))
+    return calls, handle
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_predict_batches_by_predict_batch_size_and_pads_only_tiny_batches(make,
+                                                                          lagged_windows):
+    X, y = lagged_windows
+    model = make().fit(X, y)
+    threads = torch.get_num_threads()
+    calls, handle = _spy_batches(model)
+    model.set_params(predict_batch_size=50).predict(X)
+    model.predict(X[:1])
+    handle.remove()
+    assert len(X) == 187
+    assert [c[0] for c in calls] == [50, 50, 50, 37, _MIN_INFERENCE_BLOCK]
+    assert all(c[2] for c in calls)  # inference mode, no autograd graph
+    assert [c[1] for c in calls] == [threads] * 4 + [1]  # a tiny request on one thread
+    assert torch.get_num_threads() == threads
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_forecast_does_not_depend_on_batching(make, lagged_windows):
+    X, y = lagged_windows
+    model = make().fit(X, y)
+    full = model.set_params(predict_batch_size=1024).predict(X)
+    assert full.dtype == np.float64 and full.shape == y.shape
+    np.testing.assert_array_equal(model.set_params(predict_batch_size=20).predict(X), full)
+    one_by_one = np.concatenate([model.predict(X[i:i + 1]) for i in range(0, len(X), 7)])
+    np.testing.assert_array_equal(one_by_one, full[::7])
+
+
+def test_float64_windows_forecast_as_their_float32_cast(lagged_windows):
+    X, y = lagged_windows
+    model = LinearForecaster(max_epochs=2, random_state=0).fit(X, y)
+    X64 = np.asarray(X, dtype=np.float64)
+    np.testing.assert_array_equal(model.predict(X64), model.predict(X))

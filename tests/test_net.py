@@ -1,0 +1,77 @@
+"""ForecastNet: skorch's net with in-step clipping and mixed precision."""
+
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetRegressor
+from skorch.callbacks import GradientNormClipping
+
+from sklattn import LinearForecaster, TransformerForecaster
+from sklattn.batching import WindowBatches
+from sklattn.net import ForecastNet
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((96, 6, 2)).astype(np.float32)
+    y = (X[:, -2:, :1] * 3).reshape(96, 2)
+    return X, y
+
+
+def _net(cls, **kwargs):
+    torch.manual_seed(0)
+    return cls(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 2)),
+               max_epochs=3, lr=0.1, batch_size=16, train_split=None, verbose=0,
+               iterator_train=WindowBatches, iterator_valid=WindowBatches, **kwargs)
+
+
+def test_in_step_clipping_matches_skorch_callback():
+    X, y = _data()
+    ours = _net(ForecastNet, max_grad_norm=0.05).fit(X, y)
+    skorch_clipped = _net(NeuralNetRegressor,
+                          callbacks=[GradientNormClipping(gradient_clip_value=0.05)]).fit(X, y)
+    unclipped = _net(ForecastNet).fit(X, y)
+    for a, b in zip(ours.module_.parameters(), skorch_clipped.module_.parameters()):
+        np.testing.assert_allclose(a.detach(), b.detach(), rtol=1e-5, atol=1e-6)
+    assert not all(torch.allclose(a, c) for a, c in zip(ours.module_.parameters(),
+                                                         unclipped.module_.parameters()))
+
+
+def test_bfloat16_autocast_on_cpu_trains_and_predicts(lagged_windows):
+    X, y = lagged_windows
+    dtypes = []
+    model = TransformerForecaster(d_model=8, n_layers=1, d_ff=16, max_epochs=2,
+                                  precision="bfloat16", random_state=0)
+    model.fit(X, y)
+    handles = [m.register_forward_hook(lambda m, i, o: dtypes.append(o.dtype))
+               for m in model.net_.module_.modules() if isinstance(m, torch.nn.Linear)]
+    pred = model.predict(X)
+    for h in handles:
+        h.remove()
+    assert torch.bfloat16 in dtypes  # the matmuls ran in bfloat16
+    assert pred.dtype == np.float64 and np.isfinite(pred).all()
+    full = TransformerForecaster(d_model=8, n_layers=1, d_ff=16, max_epochs=2,
+                                 random_state=0).fit(X, y).predict(X)
+    # Same model and seed: bfloat16 (8 bits of mantissa) stays near the float32 result.
+    assert np.abs(pred - full).mean() < 0.1 * np.abs(full).mean()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("precision", ["float16", "bfloat16"])
+def test_mixed_precision_on_gpu(lagged_windows, precision):
+    X, y = lagged_windows
+    model = LinearForecaster(max_epochs=3, device="cuda", precision=precision,
+                             random_state=0).fit(X, y)
+    assert (model.net_.grad_scaler_ is not None) == (precision == "float16")
+    assert np.isfinite(model.predict(X)).all()
+    reference = LinearForecaster(max_epochs=3, device="cuda", random_state=0).fit(X, y)
+    assert abs(model.score(X, y) - reference.score(X, y)) < 0.1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_compile_on_gpu(lagged_windows):
+    X, y = lagged_windows
+    compiled = TransformerForecaster(max_epochs=2, device="cuda", compile=True,
+                                     random_state=0).fit(X, y)
+    plain = TransformerForecaster(max_epochs=2, device="cuda", random_state=0).fit(X, y)
+    np.testing.assert_allclose(compiled.predict(X), plain.predict(X), rtol=1e-3, atol=1e-3)
