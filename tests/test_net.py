@@ -75,3 +75,11 @@ def test_compile_on_gpu(lagged_windows):
                                      random_state=0).fit(X, y)
     plain = TransformerForecaster(max_epochs=2, device="cuda", random_state=0).fit(X, y)
     np.testing.assert_allclose(compiled.predict(X), plain.predict(X), rtol=1e-3, atol=1e-3)
+
+
+def test_optimizer_uses_foreach_unless_the_user_chose(lagged_windows):
+    X, y = lagged_windows
+    model = LinearForecaster(max_epochs=1, random_state=0).fit(X, y)
+    assert model.net_.optimizer_.defaults["foreach"] is True
+    model.set_params(optimizer_params={"foreach": False}).fit(X, y)
+    assert model.net_.optimizer_.defaults["foreach"] is False
