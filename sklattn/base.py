@@ -93,6 +93,8 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
         if not reset:
             check_is_fitted(self)
         Xv, names = check_windows(X, estimator_name=name)
+        if reset:
+            self._window_feature_names = None
         if Xv.ndim == 3:
             X3 = Xv
             if reset and self.lookback is not None and X3.shape[1] != self.lookback:
@@ -101,7 +103,17 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
                     "the lookback parameter only says how to read 2D (flattened) X")
             if not reset:
                 self._check_window_shape(X3)
+                fitted = getattr(self, "_window_feature_names", None)
+                if (names is not None and fitted is not None and len(names) == len(fitted)
+                        and all(str(a) == str(b) for a, b in zip(names, fitted))):
+                    # The per-step names are the fitted ones and the window shape was just
+                    # checked: what validate_data would check on the flattened names
+                    # (lookback * n_features of them, about 1.5 ms for ETTh1's windows).
+                    return X3
             column_names = None if names is None else flat_feature_names(names, X3.shape[1])
+            if reset:
+                self._window_feature_names = (None if names is None
+                                              else np.asarray(names, dtype=object))
         else:
             if reset:
                 lookback = Xv.shape[1] if self.lookback is None else self.lookback

@@ -2,7 +2,6 @@
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..neural import NeuralForecasterBase, document_shared_parameters
@@ -223,4 +222,4 @@ class AttentionRNNRegressor(NeuralForecasterBase):
             )
         weights = self._attention_batches(
             X, lambda module, Xb: module(Xb, return_attention=True)[1])
-        return weights[:, None, :].astype(np.float64)
+        return weights[:, None, :]  # float64 already: no copy

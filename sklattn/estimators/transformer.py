@@ -2,7 +2,6 @@
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..neural import NeuralForecasterBase, document_shared_parameters
@@ -170,4 +169,4 @@ class TransformerForecaster(NeuralForecasterBase):
             weights = weights.select(-4, layer)
             return weights.mean(dim=-3) if average_heads else weights
 
-        return self._attention_batches(X, forward).astype(np.float64)
+        return self._attention_batches(X, forward)  # float64, allocated once
