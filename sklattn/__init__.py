@@ -6,6 +6,7 @@ from .estimators import (
     NaiveForecaster,
     TransformerForecaster,
 )
+from .persistence import load, save
 from .preprocessing import WindowScaler
 from .split import WindowTimeSeriesSplit
 from .windows import WindowedArray, make_windows
@@ -18,6 +19,8 @@ __all__ = [
     "WindowScaler",
     "WindowTimeSeriesSplit",
     "WindowedArray",
+    "load",
     "make_windows",
+    "save",
 ]
 __version__ = "0.1.0"

@@ -9,6 +9,8 @@ What it changes in skorch's step, and why:
 - ``precision="bfloat16"``/``"float16"`` runs the forward pass and the loss under
   ``torch.autocast``; float16 also scales the loss (``torch.amp.GradScaler``) so small
   gradients do not underflow. Weights and optimizer state stay float32.
+- A NaN or infinite training loss stops ``fit`` with a ``ValueError`` that names the
+  epoch and suggests a lower learning rate, instead of training on.
 - Batches that arrive in pinned memory are copied to the GPU with ``non_blocking=True``.
 - ``compile_module=True`` runs training and prediction through ``torch.compile(module_)``
   while ``module_`` itself stays the plain module (so pickling, ``state_dict`` and
@@ -90,6 +92,11 @@ class ForecastNet(NeuralNetRegressor):
         Xi, yi = unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        if not torch.isfinite(loss):
+            raise ValueError(
+                f"training diverged in epoch {len(self.history)}: the loss is "
+                f"{loss.item()}. Lower the learning rate (lr={self.lr}), keep gradient "
+                "clipping on (max_grad_norm), or check the data's scale.")
         if self.grad_scaler_ is not None:
             self.grad_scaler_.scale(loss).backward()
             self.grad_scaler_.unscale_(self.optimizer_)

@@ -2,9 +2,15 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 # Lets scikit-learn's check_array_api_input run (with NumPy inputs) instead of skipping.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+# Under pytest-xdist (pyproject's "-n auto": one worker process per core), one torch
+# thread per worker: more busy threads than cores stall OpenMP badly.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
 
 # The benchmark files: ../shared/data beside the checkout (CI's clone has them too).
 DATA_HOME = Path(os.environ.get("SKLATTN_DATA_HOME",

@@ -45,6 +45,8 @@ def test_predict_batches_by_predict_batch_size_and_pads_only_tiny_batches(make,
 def test_forecast_does_not_depend_on_batching(make, lagged_windows):
     X, y = lagged_windows
     model = make().fit(X, y)
+    # Two threads for large requests (test workers run with one), one for tiny ones.
+    model.set_params(n_threads=2)
     full = model.set_params(predict_batch_size=1024).predict(X)
     assert full.dtype == np.float64 and full.shape == y.shape
     np.testing.assert_array_equal(model.set_params(predict_batch_size=20).predict(X), full)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 from skorch import NeuralNetRegressor
-from skorch.callbacks import GradientNormClipping
+from skorch.callbacks import Callback, GradientNormClipping
 
 from sklattn import LinearForecaster, TransformerForecaster
 from sklattn.batching import WindowBatches
@@ -83,3 +83,49 @@ def test_optimizer_uses_foreach_unless_the_user_chose(lagged_windows):
     assert model.net_.optimizer_.defaults["foreach"] is True
     model.set_params(optimizer_params={"foreach": False}).fit(X, y)
     assert model.net_.optimizer_.defaults["foreach"] is False
+
+
+def test_divergence_stops_fit_naming_the_epoch(lagged_windows):
+    X, y = lagged_windows
+    model = LinearForecaster(max_epochs=5, lr=1e30, max_grad_norm=None, early_stopping=False,
+                             optimizer="sgd", random_state=0)
+    with pytest.raises(ValueError, match=r"diverged in epoch \d.*Lower the learning rate"):
+        model.fit(X, y)
+
+
+def test_a_non_finite_forecast_is_never_returned(lagged_windows):
+    X, y = lagged_windows
+    model = LinearForecaster(max_epochs=1, random_state=0).fit(X, y)
+    with torch.no_grad():
+        next(model.net_.module_.parameters()).fill_(float("nan"))
+    with pytest.raises(ValueError, match="is NaN or infinite"):
+        model.predict(X)
+
+
+class _InterruptAt(Callback):
+    """Raise KeyboardInterrupt (as Ctrl-C does) in the middle of epoch ``epoch``."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_batch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_fit_keeps_the_best_weights_so_far():
+    from sklattn import make_windows
+    from sklattn.datasets import make_lagged_series
+
+    series, _ = make_lagged_series(n_steps=1200, random_state=0)
+    X, y = make_windows(series, lookback=12, horizon=2, targets="target")
+    model = LinearForecaster(max_epochs=50, patience=50, callbacks=[_InterruptAt(6)],
+                             random_state=0).fit(X, y)  # returns: the interrupt is caught
+    history = model.net_.history
+    assert len(history) == 6 and "valid_loss" not in history[-1]  # stopped mid-epoch 6
+    stopper = dict(model.net_.callbacks_)["early_stopping"]
+    best = stopper.best_model_weights_
+    assert stopper.best_epoch_ == int(np.argmin(history[:-1, "valid_loss"])) + 1
+    for key, value in model.net_.module_.state_dict().items():
+        torch.testing.assert_close(value, best[key])
+    assert np.isfinite(model.predict(X)).all()

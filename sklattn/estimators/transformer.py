@@ -82,7 +82,7 @@ class TransformerForecaster(NeuralForecasterBase):
     def __init__(self, tokens="patch", d_model=16, n_heads=4, n_layers=3, d_ff=128,
                  dropout=0.2, patch_len="auto", stride="auto", *,
                  normalization="auto", normalization_affine=False, target_features=None,
-                 lookback=None, max_epochs=30, batch_size=64, predict_batch_size=1024, lr=1e-3,
+                 lookback=None, max_epochs=30, batch_size=64, predict_batch_size=256, lr=1e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
                  device="auto", n_threads=None, precision="float32", compile=False, verbose=0,
