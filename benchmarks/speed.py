@@ -189,6 +189,17 @@ LAYOUTS = {
 }
 
 
+def _release_freed_memory():
+    """Give freed heap memory back to the OS (glibc), so that RSS counts live memory only
+    and the next peak is not hidden inside memory freed earlier."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+
+
 def _rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -198,6 +209,7 @@ class _PeakRSS:
     """Peak resident memory while the block runs, polled every millisecond."""
 
     def __enter__(self):
+        _release_freed_memory()
         self.base = self.peak = _rss()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
@@ -346,10 +358,11 @@ def report():
                   f"OMP_WAIT_POLICY={m['omp_wait_policy'] or 'unset'})", "",
                   f"ETTh1 M, lookback 96, horizon 96, {m['n_windows']} windows, "
                   f"{m['epochs']} epochs per fit, median of {m['rounds']} alternating rounds.",
-                  "", "| estimator | sklattn s/epoch | plain loop s/epoch | ratio |",
-                  "|---|---|---|---|"]
+                  "", "| estimator | sklattn s/epoch | plain loop s/epoch | ratio | commit |",
+                  "|---|---|---|---|---|"]
         lines += [f"| {r['estimator']} | {r['sklattn_s_per_epoch']:.3f} | "
-                  f"{r['plain_s_per_epoch']:.3f} | {r['ratio']:.3f} |" for r in train]
+                  f"{r['plain_s_per_epoch']:.3f} | {r['ratio']:.3f} | {r['commit']} |"
+                  for r in train]
         lines.append("")
     predict = _latest("predict")
     if predict:
@@ -359,11 +372,11 @@ def report():
                   "ETTh1 test windows (lookback 96, horizon 96); the plain loop runs the "
                   "same module under `torch.inference_mode` in batches of 256. Ratio: "
                   "sklattn's time / the plain loop's.", "",
-                  "| estimator | windows | sklattn win/s | plain win/s | time ratio |",
-                  "|---|---|---|---|---|"]
+                  "| estimator | windows | sklattn win/s | plain win/s | time ratio | commit |",
+                  "|---|---|---|---|---|---|"]
         lines += [f"| {r['estimator']} | {r['windows']} ({r['n_windows']}) | "
                   f"{r['sklattn_windows_per_s']:.0f} | {r['plain_windows_per_s']:.0f} | "
-                  f"{r['ratio']:.3f} |" for r in predict]
+                  f"{r['ratio']:.3f} | {r['commit']} |" for r in predict]
         lines.append("")
     memory = _latest("memory")
     if memory:
