@@ -91,7 +91,8 @@ _SHARED_PARAMETERS = {
         "(weights, loss and optimizer stay float32; float16 also scales the loss "
         "against underflow). Meant for GPUs; bfloat16 also works on CPU.")),
     "compile": ("bool", "Compile the module with ``torch.compile`` (worth it on a GPU for "
-                "long fits; the first epoch pays the compilation)."),
+                "long fits; the first epoch pays the compilation). CUDA only: on CPU, "
+                "torch 2.13's compiled code crashed, so fit refuses it."),
     "verbose": ("int", "0 is silent; 1 prints skorch's epoch table."),
     "callbacks": ("list of skorch callbacks or None",
                   "Added to the net's callbacks (after early stopping and clipping)."),
@@ -217,6 +218,12 @@ class NeuralForecasterBase(WindowForecasterBase):
             )
         if self.device == "cuda" and not torch.cuda.is_available():
             raise ValueError("device='cuda' was asked for, but torch sees no CUDA device")
+        if self.compile and self._resolve_device() != "cuda":
+            # torch 2.13's CPU (inductor) code for these modules crashed the process
+            # (segmentation fault in the first training step) on our CPU machine.
+            raise ValueError(
+                "compile=True is supported on CUDA only: torch.compile's CPU backend "
+                "crashed on sklattn's modules (torch 2.13); use compile=False on CPU")
 
     # -- the skorch net ------------------------------------------------------------------
 

@@ -129,3 +129,10 @@ def test_interrupted_fit_keeps_the_best_weights_so_far():
     for key, value in model.net_.module_.state_dict().items():
         torch.testing.assert_close(value, best[key])
     assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU refusal")
+def test_compile_is_refused_on_cpu(lagged_windows):
+    X, y = lagged_windows
+    with pytest.raises(ValueError, match="compile=True is supported on CUDA only"):
+        LinearForecaster(max_epochs=1, compile=True).fit(X, y)
