@@ -78,8 +78,10 @@ _SHARED_PARAMETERS = {
     "validation_fraction": ("float in (0, 0.5]", ""),
     "patience": ("int", ""),
     "random_state": ("int, RandomState or None", (
-        "Seeds weight initialisation, dropout and shuffling: same seed, same predictions "
-        "(on CPU). torch's global RNG is left as it was.")),
+        "Seeds weight initialisation, dropout and shuffling: same seed, bit-identical "
+        "predictions on CPU, across fits, processes and GridSearchCV workers, given the "
+        "same number of torch threads (``n_threads`` pins it). torch's global RNG is "
+        "left as it was.")),
     "device": ('{"auto", "cpu", "cuda"}', '"auto" takes CUDA when available.'),
     "n_threads": ("int or None", (
         "torch threads for ``fit`` and ``predict`` (restored afterwards). None keeps "
