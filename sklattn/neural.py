@@ -6,6 +6,8 @@ window normalisation, early stopping, clipping, seeding and batching live here, 
 """
 
 import inspect
+import json
+import os
 import textwrap
 import warnings
 from numbers import Integral, Real
@@ -18,6 +20,7 @@ from skorch.callbacks import Callback, EarlyStopping
 
 from .base import WindowForecasterBase
 from .batching import WindowBatches
+from .checkpoint import EpochCheckpoint, read_manifest, restore
 from .net import ForecastNet
 from .nn.normalization import WindowNormalization
 from .split import MIN_VALIDATION_WINDOWS, TemporalValidationSplit
@@ -83,6 +86,13 @@ _SHARED_PARAMETERS = {
         "same number of torch threads (``n_threads`` pins it). torch's global RNG is "
         "left as it was.")),
     "device": ('{"auto", "cpu", "cuda"}', '"auto" takes CUDA when available.'),
+    "checkpoint_dir": ("str, path-like or None", (
+        "Write a checkpoint (weights, optimizer state, history, early-stopping state, "
+        "random state) into this folder after every epoch, and resume from it: a fit "
+        "that finds a checkpoint of the same fit there (same hyperparameters and data "
+        "shapes) continues from its last epoch, with the result of an uninterrupted fit. "
+        "A finished fit's checkpoint gives the finished model back; delete the folder "
+        "to train from scratch. None: no checkpoints.")),
     "n_threads": ("int or None", (
         "torch threads for ``fit`` and ``predict`` (restored afterwards). None keeps "
         "torch's setting, which inside a joblib worker (``GridSearchCV(n_jobs=k)``) "
@@ -145,8 +155,8 @@ class NeuralForecasterBase(WindowForecasterBase):
         See :class:`~sklattn.base.WindowForecasterBase`.
     lookback, normalization_affine, max_epochs, batch_size, predict_batch_size, lr,
     optimizer, weight_decay, optimizer_params, max_grad_norm, early_stopping,
-    validation_fraction, patience, random_state, device, n_threads, precision, compile,
-    verbose, callbacks
+    validation_fraction, patience, random_state, device, checkpoint_dir, n_threads,
+    precision, compile, verbose, callbacks
         Described once in ``_SHARED_PARAMETERS`` and written, with each estimator's
         defaults, into its docstring by :func:`document_shared_parameters`.
 
@@ -177,6 +187,7 @@ class NeuralForecasterBase(WindowForecasterBase):
         "patience": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "device": [StrOptions({"auto", "cpu", "cuda"})],
+        "checkpoint_dir": [str, os.PathLike, None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "precision": [StrOptions({"float32", "bfloat16", "float16"})],
         "compile": ["boolean"],
@@ -324,8 +335,22 @@ class NeuralForecasterBase(WindowForecasterBase):
         if split is not None:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.patience, load_best=True)))
+        if self.checkpoint_dir is not None:
+            # After early stopping: it restores early stopping's state after that resets
+            # it, and saves the final model after the best weights are back.
+            callbacks.append(("checkpoint", EpochCheckpoint(
+                self.checkpoint_dir, self._checkpoint_fingerprint(len(y3)))))
         callbacks.extend(self.callbacks or [])
         return self._make_net(module, split, callbacks)
+
+    def _checkpoint_fingerprint(self, n_windows):
+        params = {k: v for k, v in self.get_params(deep=False).items()
+                  if k not in ("max_epochs", "checkpoint_dir", "callbacks", "verbose",
+                               "n_threads", "predict_batch_size")}
+        return json.loads(json.dumps(
+            {"estimator": type(self).__name__, "params": params,
+             "window_shape": list(self.window_shape_), "target_shape": list(self.target_shape_),
+             "n_windows": n_windows}, default=repr))
 
     def _make_net(self, module, split, callbacks):
         device = self._resolve_device()
@@ -380,7 +405,33 @@ class NeuralForecasterBase(WindowForecasterBase):
             if seed is not None:
                 torch.manual_seed(seed)
             self.net_ = self._build_net(X3, y3)
-            self.net_.fit(X3, y3)
+            manifest = (None if self.checkpoint_dir is None
+                        else read_manifest(self.checkpoint_dir))
+            if manifest is None:
+                self.net_.fit(X3, y3)
+            else:
+                self._resume(X3, y3, manifest)
+        if not all(torch.isfinite(p).all() for p in self.net_.module_.parameters()):
+            # The last step can overflow the weights after a finite loss.
+            raise ValueError(
+                f"training diverged: the weights are NaN or infinite after epoch "
+                f"{len(self.net_.history)}. Lower the learning rate (lr={self.lr}) or keep "
+                "gradient clipping on (max_grad_norm).")
+
+    def _resume(self, X3, y3, manifest):
+        """Continue the fit whose checkpoint ``manifest`` describes."""
+        if manifest.get("fingerprint") != self._checkpoint_fingerprint(len(y3)):
+            raise ValueError(
+                f"checkpoint_dir={str(self.checkpoint_dir)!r} holds the checkpoint of a "
+                "different fit (other hyperparameters or data shapes); delete it or "
+                "choose another folder")
+        remaining = self.max_epochs - manifest["epochs_done"]
+        if manifest.get("finished") or remaining <= 0:
+            # Nothing left to train: the finished model, as the checkpoint holds it.
+            self.net_.initialize()
+            restore(self.net_, self.checkpoint_dir)
+            return
+        self.net_.partial_fit(X3, y3, epochs=remaining)
 
     def _predict_windows(self, X3):
         forward = self.net_.forward_module()
@@ -395,7 +446,11 @@ class NeuralForecasterBase(WindowForecasterBase):
 
     def _attention_batches(self, X, forward):
         """Validate X, then :meth:`_run_module` ``forward(module, X_batch)`` over it."""
-        return self._run_module(self._validate_X(X, reset=False), forward)
+        weights = self._run_module(self._validate_X(X, reset=False), forward)
+        if not np.isfinite(weights).all():
+            raise ValueError("attention weights are NaN or infinite: the windows' values "
+                             "overflow the model in float32, or its weights are not finite")
+        return weights
 
     def _run_module(self, X3, forward):
         """Run ``forward(module, X_batch)`` over windows in eval mode; stack the results.

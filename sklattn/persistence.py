@@ -89,6 +89,8 @@ def _hyperparameters(estimator):
         if name == "random_state" and not (value is None or isinstance(value, int)):
             not_saved.append(name)  # a RandomState object: its state is not restored
             continue
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
         params[name] = _to_json(value, f"parameter {name}")
     return params, not_saved
 

@@ -136,3 +136,24 @@ def test_compile_is_refused_on_cpu(lagged_windows):
     X, y = lagged_windows
     with pytest.raises(ValueError, match="compile=True is supported on CUDA only"):
         LinearForecaster(max_epochs=1, compile=True).fit(X, y)
+
+
+def test_a_model_blown_up_in_its_last_step_returns_no_nan(lagged_windows):
+    X, y = lagged_windows
+    # One step at an absurd rate: the loss was finite, the weights after it are ~1e30
+    # (finite in float32), and any forecast or attention from them overflows.
+    model = TransformerForecaster(d_model=4, n_heads=2, n_layers=1, d_ff=8, max_epochs=1,
+                                  batch_size=10**6, lr=1e30, early_stopping=False,
+                                  random_state=0).fit(X[:1], y[:1])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        model.predict(X)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        model.attention_weights(X)
+
+
+def test_infinite_weights_after_the_last_step_stop_fit(lagged_windows):
+    X, y = lagged_windows
+    model = LinearForecaster(max_epochs=1, batch_size=10**6, optimizer="sgd", lr=1e38,
+                             max_grad_norm=None, early_stopping=False, random_state=0)
+    with pytest.raises(ValueError, match="weights are NaN or infinite after epoch 1"):
+        model.fit(X, np.asarray(y) * 1e3)

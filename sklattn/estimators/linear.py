@@ -50,8 +50,8 @@ class LinearForecaster(NeuralForecasterBase):
                  lookback=None, max_epochs=100, batch_size=64, predict_batch_size=1024, lr=3e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
-                 device="auto", n_threads=None, precision="float32", compile=False, verbose=0,
-                 callbacks=None):
+                 device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
+                 compile=False, verbose=0, callbacks=None):
         self.decomposition = decomposition
         self.kernel_size = kernel_size
         self.normalization = normalization
@@ -71,6 +71,7 @@ class LinearForecaster(NeuralForecasterBase):
         self.patience = patience
         self.random_state = random_state
         self.device = device
+        self.checkpoint_dir = checkpoint_dir
         self.n_threads = n_threads
         self.precision = precision
         self.compile = compile

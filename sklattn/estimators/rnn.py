@@ -129,8 +129,8 @@ class AttentionRNNRegressor(NeuralForecasterBase):
                  lookback=None, max_epochs=50, batch_size=64, predict_batch_size=1024, lr=3e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=8, random_state=None,
-                 device="auto", n_threads=None, precision="float32", compile=False, verbose=0,
-                 callbacks=None):
+                 device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
+                 compile=False, verbose=0, callbacks=None):
         self.cell = cell
         self.hidden_size = hidden_size
         self.n_layers = n_layers
@@ -157,6 +157,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         self.patience = patience
         self.random_state = random_state
         self.device = device
+        self.checkpoint_dir = checkpoint_dir
         self.n_threads = n_threads
         self.precision = precision
         self.compile = compile

@@ -85,8 +85,8 @@ class TransformerForecaster(NeuralForecasterBase):
                  lookback=None, max_epochs=30, batch_size=64, predict_batch_size=256, lr=1e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
-                 device="auto", n_threads=None, precision="float32", compile=False, verbose=0,
-                 callbacks=None):
+                 device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
+                 compile=False, verbose=0, callbacks=None):
         self.tokens = tokens
         self.d_model = d_model
         self.n_heads = n_heads
@@ -112,6 +112,7 @@ class TransformerForecaster(NeuralForecasterBase):
         self.patience = patience
         self.random_state = random_state
         self.device = device
+        self.checkpoint_dir = checkpoint_dir
         self.n_threads = n_threads
         self.precision = precision
         self.compile = compile
