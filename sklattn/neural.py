@@ -90,7 +90,8 @@ _SHARED_PARAMETERS = {
         "Write a checkpoint (weights, optimizer state, history, early-stopping state, "
         "random state) into this folder after every epoch, and resume from it: a fit "
         "that finds a checkpoint of the same fit there (same hyperparameters and data "
-        "shapes) continues from its last epoch, with the result of an uninterrupted fit. "
+        "shapes) continues from its last epoch, with the result of an uninterrupted fit "
+        "(bit for bit on CPU with the same torch threads). "
         "A finished fit's checkpoint gives the finished model back; delete the folder "
         "to train from scratch. None: no checkpoints.")),
     "n_threads": ("int or None", (

@@ -3,7 +3,7 @@ with a message, never another exception, a NaN forecast, or a change to the call
 
 CI runs a small number of examples per test. The full run (10,000 examples in all):
 
-    SKLATTN_FUZZ_EXAMPLES=2000 python -m pytest tests/test_fuzz.py -p no:randomly
+    SKLATTN_FUZZ_EXAMPLES=2000 python -m pytest tests/test_fuzz.py --hypothesis-show-statistics
 
 (five tests x 2000 examples; ``SKLATTN_FUZZ_EXAMPLES`` sets each test's count).
 """
