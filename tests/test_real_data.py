@@ -25,6 +25,10 @@ from .conftest import DATA_HOME, needs_data
 LOOKBACK, HORIZON = 96, 24
 
 
+# Model quality, not scikit-learn's API: .ci/run skips these on the oldest scikit-learn.
+pytestmark = pytest.mark.quality
+
+
 @pytest.fixture(scope="module")
 def etth1():
     series = load_benchmark("ETTh1", data_home=DATA_HOME)

@@ -29,6 +29,7 @@ def baseline_mse(planted):
     return _fit(planted, attention="none")[1]
 
 
+@pytest.mark.quality
 @pytest.mark.parametrize("attention", ["dot", "general", "additive"])
 def test_attention_beats_the_plain_lstm_and_finds_the_planted_lag(planted, baseline_mse,
                                                                   attention):
