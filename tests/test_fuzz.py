@@ -187,3 +187,21 @@ def test_load_corrupt_files(saved, tmp_path_factory, data):
     model = _check(lambda: load(path))
     if model is not None:  # only an edit that changes nothing (JSON whitespace) may load
         np.testing.assert_array_equal(model.predict(X), forecast)
+
+
+@FUZZ
+@given(name=st.one_of(st.sampled_from(["ETTh1", "weather", "national_illness"]), st.text(),
+                      st.integers(), st.none(), st.lists(st.integers(), max_size=2)),
+       content=st.binary(max_size=300), gz=st.booleans(), verify=st.booleans())
+def test_load_benchmark_odd_names_and_corrupt_files(name, content, gz, verify,
+                                                    tmp_path_factory):
+    from sklattn.datasets import load_benchmark
+
+    home = tmp_path_factory.mktemp("data")
+    if isinstance(name, str) and name and "/" not in name and "\0" not in name:
+        (home / f"{name}.csv{'.gz' if gz else ''}").write_bytes(content)
+    try:
+        series = _check(lambda: load_benchmark(name, data_home=home, verify=verify))
+    except FileNotFoundError:
+        return  # a name that is a benchmark, but whose file could not be written here
+    assert series is None or np.isfinite(series.to_numpy()).all() or series.empty

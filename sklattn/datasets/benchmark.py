@@ -61,6 +61,8 @@ def load_benchmark(name, *, data_home=None, verify=True):
         Indexed by the ``date`` column; every other column, as published (target ``OT``
         last), as float64.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, one of {list(BENCHMARKS)}; got {name!r}")
     if name not in _SHA256:
         raise ValueError(f"unknown benchmark {name!r}; expected one of {list(BENCHMARKS)}")
     home = _data_home(data_home)
@@ -73,8 +75,13 @@ def load_benchmark(name, *, data_home=None, verify=True):
         expected = _SHA256[name][0 if path.suffix == ".gz" else 1]
         if digest != expected:
             raise ValueError(f"{path} has sha256 {digest}, not the published {expected}")
-    series = pd.read_csv(path, parse_dates=["date"]).set_index("date")
-    return series.astype("float64")
+    try:
+        series = pd.read_csv(path, parse_dates=["date"]).set_index("date")
+        return series.astype("float64")
+    except (OSError, EOFError, UnicodeDecodeError, ValueError, KeyError,
+            pd.errors.ParserError) as exc:  # only reachable with verify=False
+        raise ValueError(f"{path} is not a readable {name} series ({type(exc).__name__}: "
+                         f"{exc}); restore the published file") from None
 
 
 def benchmark_split(series, lookback, *, name):
