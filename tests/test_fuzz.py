@@ -1,11 +1,11 @@
 """Generated bad and odd inputs: each call works correctly or raises ValueError/TypeError
 with a message, never another exception, a NaN forecast, or a change to the caller's arrays.
 
-CI runs a small number of examples per test. The full run (10,000 examples in all):
+CI runs a small number of examples per test. The full run (12,000 examples in all):
 
     SKLATTN_FUZZ_EXAMPLES=2000 python -m pytest tests/test_fuzz.py --hypothesis-show-statistics
 
-(five tests x 2000 examples; ``SKLATTN_FUZZ_EXAMPLES`` sets each test's count).
+(six tests x 2000 examples; ``SKLATTN_FUZZ_EXAMPLES`` sets each test's count).
 """
 
 import os
