@@ -8,7 +8,7 @@ view ``X`` is, cast to float32 there (so float64 windows are never cast whole).
 import numpy as np
 import torch
 
-__all__ = ["WindowBatches"]
+__all__ = ["WindowBatches", "batch_tensor"]
 
 
 class WindowBatches:
@@ -44,15 +44,22 @@ class WindowBatches:
                 idx = slice(start, start + self.batch_size)
             else:
                 idx = np.sort(order[start:start + self.batch_size])
-            Xb = _batch_tensor(X[idx], self.pin_memory)
+            Xb = batch_tensor(X[idx], self.pin_memory)
             yb = None
             if y is not None:  # targets (k, horizon, n_targets) -> (k, horizon * n_targets)
-                yb = _batch_tensor(y[idx], self.pin_memory).reshape(len(Xb), -1)
+                yb = batch_tensor(y[idx], self.pin_memory).reshape(len(Xb), -1)
             yield Xb, yb
 
 
-def _batch_tensor(rows, pin_memory):
-    """A float32 C-order tensor of one batch of rows (a strided or float64 slice is
-    copied once; a fancy-indexed one, already a fresh array, is only cast if needed)."""
-    tensor = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+def batch_tensor(rows, pin_memory=False):
+    """A writable float32 C-order tensor of one batch of rows, copied at most once.
+
+    A strided or float64 slice is copied by the cast; a fancy-indexed one is already a
+    fresh array; a slice that is already contiguous float32 (of a read-only view, say)
+    is copied so that torch never wraps memory it must not write.
+    """
+    array = np.ascontiguousarray(rows, dtype=np.float32)
+    if np.shares_memory(array, rows) and not (rows.flags.owndata and rows.flags.writeable):
+        array = array.copy()  # no cast happened and the memory is the caller's
+    tensor = torch.from_numpy(array)
     return tensor.pin_memory() if pin_memory else tensor

@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback, EarlyStopping
 
 from .base import WindowForecasterBase
-from .batching import WindowBatches
+from .batching import WindowBatches, batch_tensor
 from .checkpoint import EpochCheckpoint, read_manifest, restore
 from .net import ForecastNet
 from .nn.normalization import WindowNormalization
@@ -478,8 +478,7 @@ class NeuralForecasterBase(WindowForecasterBase):
         try:
             with torch.inference_mode(), torch_threads(1 if small else self.n_threads):
                 for start in range(0, n, batch_size):
-                    Xb = torch.from_numpy(np.ascontiguousarray(X3[start:start + batch_size],
-                                                               dtype=np.float32))
+                    Xb = batch_tensor(X3[start:start + batch_size])
                     k = len(Xb)
                     if k < _MIN_INFERENCE_BLOCK:
                         Xb = torch.cat([Xb, Xb.new_zeros((_MIN_INFERENCE_BLOCK - k,)

@@ -44,3 +44,15 @@ def test_pinned_batches():
     X = np.zeros((4, 3, 1), dtype=np.float32)
     (Xb, yb), = WindowBatches(Dataset(X, X[:, 0]), batch_size=4, pin_memory=True)
     assert Xb.is_pinned() and yb.is_pinned()
+
+
+def test_batches_are_copied_once_and_never_wrap_the_callers_memory():
+    from sklattn.batching import batch_tensor
+
+    base = np.arange(40, dtype=np.float32).reshape(10, 4, 1)
+    base.flags.writeable = False
+    view = base[2:5]  # contiguous float32 already: copied, so torch may write
+    tensor = batch_tensor(view)
+    assert not np.shares_memory(tensor.numpy(), base) and tensor.numpy().flags.writeable
+    fresh = np.arange(8, dtype=np.float32).reshape(2, 4, 1).copy()  # owned: used as it is
+    assert np.shares_memory(batch_tensor(fresh).numpy(), fresh)
