@@ -12,6 +12,16 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per core this process may run on, at most 4 (each worker
+    holds its own torch, about half a GB)."""
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count() or 1)
+    return max(1, min(4, cores))
+
+
 # The benchmark files: ../shared/data beside the checkout (CI's clone has them too).
 DATA_HOME = Path(os.environ.get("SKLATTN_DATA_HOME",
                                 Path(__file__).resolve().parents[2] / "shared" / "data"))
