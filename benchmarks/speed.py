@@ -33,16 +33,18 @@ import argparse
 import copy
 import json
 import os
-import platform
 import subprocess
 import sys
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 import torch
+from skorch.callbacks import Callback
+
+sys.path.insert(0, str(Path(__file__).parent))
+import longterm  # noqa: E402  (the benchmark scripts' shared data and metadata)
 
 from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecaster
 from sklattn.batching import WindowBatches
@@ -62,23 +64,13 @@ ESTIMATORS = {
 
 
 def _meta():
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, cwd=HERE).stdout.strip()
-    except OSError:
-        commit = ""
-    return {"date": date.today().isoformat(), "machine": platform.platform(),
-            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""), "commit": commit,
-            "torch": torch.__version__}
+    return {**longterm._meta(), "cpus": os.cpu_count(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "")}
 
 
 def _etth1(lookback=96, horizon=96):
-    sys.path.insert(0, str(HERE))
-    from longterm import windows
-
     data_home = os.environ.get("SKLATTN_DATA_HOME")
-    X_fit, y_fit, X_test, y_test, _ = windows("ETTh1", "M", lookback, horizon, data_home)
+    X_fit, y_fit, X_test, y_test, _ = longterm.windows("ETTh1", "M", lookback, horizon, data_home)
     return X_fit, y_fit, X_test, y_test
 
 
@@ -228,22 +220,16 @@ class _PeakRSS:
         self.added = self.peak - self.base
 
 
-class _StopAfter:
-    """A skorch callback: end fit (as an interrupt does) after ``n`` batches."""
+class _StopAfter(Callback):
+    """End fit (as an interrupt does) after ``n`` batches."""
 
-    def __new__(cls, n):
-        from skorch.callbacks import Callback
+    def __init__(self, n):
+        self.n = n
 
-        class StopAfter(Callback):
-            def __init__(self, n):
-                self.n = n
-
-            def on_batch_end(self, net, **kwargs):
-                self.n -= 1
-                if self.n <= 0:
-                    raise KeyboardInterrupt
-
-        return StopAfter(n)
+    def on_batch_end(self, net, **kwargs):
+        self.n -= 1
+        if self.n <= 0:
+            raise KeyboardInterrupt
 
 
 def memory_one(layout, n_steps, lookback, horizon, estimator):
