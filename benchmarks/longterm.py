@@ -61,6 +61,7 @@ MODELS = {
     "patch": lambda: TransformerForecaster(tokens="patch"),
     "variate": lambda: TransformerForecaster(tokens="variate"),
 }
+INTERVAL_COVERAGE = 0.9
 ATTENTION_MODELS = [m for m in MODELS if m not in ("naive", "linear", "rnn-none")]
 
 
@@ -118,13 +119,11 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
     if subset:
         X_fit, y_fit = X_fit[-keep:], y_fit[-keep:]
     model = MODELS[model_name]()
-    params = {}
+    # The hold-out (early stopping and interval calibration) is the standard validation part.
+    model.set_params(validation_fraction=min(0.5, n_valid / len(X_fit)))
     if "max_epochs" in model.get_params():
         label = f"{dataset} {features} {horizon} {model_name}"
-        params = dict(max_epochs=max_epochs, random_state=0,
-                      validation_fraction=min(0.5, n_valid / len(X_fit)),
-                      callbacks=[Progress(label)])
-        model.set_params(**params)
+        model.set_params(max_epochs=max_epochs, random_state=0, callbacks=[Progress(label)])
     start = time.perf_counter()
     model.fit(X_fit, y_fit)
     fit_seconds = time.perf_counter() - start
@@ -142,6 +141,8 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         "train_subset": bool(subset),
         "fit_seconds": round(fit_seconds, 1), "predict_seconds": round(predict_seconds, 1),
     }
+    if hasattr(model, "calibration_residuals_"):
+        row.update(intervals(model, X_test, y_test))
     if hasattr(model, "net_"):
         history = model.net_.history
         row.update(epochs_run=len(history), max_epochs=max_epochs,
@@ -149,6 +150,23 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
                    best_epoch=int(np.argmin(history[:, "valid_loss"])) + 1
                    if "valid_loss" in history[-1] else len(history))
     return row
+
+
+def intervals(model, X_test, y_test, coverage=INTERVAL_COVERAGE):
+    """Empirical coverage (overall and per horizon step) and mean width of the
+    split-conformal intervals on the test windows, for each score."""
+    out = {"interval_coverage_target": coverage,
+           "n_calibration_windows": len(model.calibration_residuals_)}
+    horizon = y_test.shape[1]
+    for score in ("scaled", "absolute"):
+        lower, upper = model.predict_interval(X_test, coverage=coverage, score=score)
+        inside = ((y_test >= lower) & (y_test <= upper)).reshape(len(y_test), horizon, -1)
+        per_step = inside.mean(axis=(0, 2))
+        out[f"interval_{score}"] = {
+            "coverage": float(inside.mean()), "min_step_coverage": float(per_step.min()),
+            "width": float(np.mean(upper - lower)),
+            "step_coverage": [round(float(c), 4) for c in per_step]}
+    return out
 
 
 def _meta():
@@ -218,14 +236,50 @@ def report(results=None, published=None):
     return "\n".join(lines)
 
 
-def write_report(results_md=HERE / "RESULTS.md"):
-    start, end = "<!-- longterm:begin -->", "<!-- longterm:end -->"
-    text = results_md.read_text() if results_md.exists() else f"{start}\n{end}\n"
+def interval_report(results=None):
+    """Markdown tables of the 90% split-conformal intervals on the test windows."""
+    results = load_results() if results is None else results
+    keys = sorted({k[:3] for k, r in results.items() if "interval_scaled" in r},
+                  key=lambda k: (BENCHMARKS.index(k[0]) if k[0] in BENCHMARKS else 99, k[1],
+                                 k[2]))
+    lines = []
+    for dataset, features, horizon in keys:
+        rows = [results[k] for k in results
+                if k[:3] == (dataset, features, horizon) and "interval_scaled" in results[k]]
+        rows.sort(key=lambda r: list(MODELS).index(r["model"]) if r["model"] in MODELS else 99)
+        linear = next((r for r in rows if r["model"] == "linear"), None)
+        lines += [f"### {dataset}, features {features}, horizon {horizon}: "
+                  f"{rows[0]['interval_coverage_target']:.0%} intervals, "
+                  f"{rows[0]['n_calibration_windows']} calibration windows", "",
+                  "| model | coverage | lowest step | mean width | width / linear "
+                  "| absolute score: coverage | lowest step | mean width | commit |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            sc, ab = r["interval_scaled"], r["interval_absolute"]
+            ratio = ("" if linear is None
+                     else f"{sc['width'] / linear['interval_scaled']['width']:.3f}")
+            lines.append(f"| {r['model']} | {sc['coverage']:.3f} | "
+                         f"{sc['min_step_coverage']:.3f} | {sc['width']:.3f} | {ratio} | "
+                         f"{ab['coverage']:.3f} | {ab['min_step_coverage']:.3f} | "
+                         f"{ab['width']:.3f} | {r.get('meta', {}).get('commit', '')} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _replace_section(text, name, body):
+    start, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     if start not in text:
         text += f"\n{start}\n{end}\n"
     head, rest = text.split(start, 1)
     tail = rest.split(end, 1)[1]
-    results_md.write_text(f"{head}{start}\n{report()}\n{end}{tail}")
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
+def write_report(results_md=HERE / "RESULTS.md"):
+    text = results_md.read_text() if results_md.exists() else ""
+    text = _replace_section(text, "longterm", report())
+    text = _replace_section(text, "intervals", interval_report())
+    results_md.write_text(text)
     print(f"wrote {results_md}")
 
 

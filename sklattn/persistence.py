@@ -21,7 +21,12 @@ import torch
 __all__ = ["load", "save"]
 
 FORMAT = "sklattn.estimator"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: large numeric fitted attributes are tensors named "fitted:<name>"
+
+# Numeric fitted arrays larger than this (e.g. the calibration residuals of
+# predict_interval) are stored as tensors, not as JSON text.
+_ARRAY_AS_TENSOR = 64
+_FITTED_PREFIX = "fitted:"
 
 
 def _estimator_classes():
@@ -95,11 +100,21 @@ def _hyperparameters(estimator):
     return params, not_saved
 
 
+def _is_tensor_attribute(value):
+    return (isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
+            and value.size > _ARRAY_AS_TENSOR)
+
+
 def _fitted_attributes(estimator):
-    return {name: _to_json(value, f"fitted attribute {name}")
-            for name, value in vars(estimator).items()
-            if (name.endswith("_") and not name.startswith("__") and name != "net_")
-            or name == "_window_feature_names"}
+    """``(json_attributes, tensor_attributes)`` of the fitted attributes."""
+    fitted = {name: value for name, value in vars(estimator).items()
+              if (name.endswith("_") and not name.startswith("__") and name != "net_")
+              or name == "_window_feature_names"}
+    tensors = {f"{_FITTED_PREFIX}{name}": torch.from_numpy(np.ascontiguousarray(value))
+               for name, value in fitted.items() if _is_tensor_attribute(value)}
+    plain = {name: _to_json(value, f"fitted attribute {name}")
+             for name, value in fitted.items() if not _is_tensor_attribute(value)}
+    return plain, tensors
 
 
 # -- save / load ------------------------------------------------------------------------------
@@ -163,9 +178,11 @@ def save(estimator, path):
         tensors = {key: value.detach().cpu().contiguous()
                    for key, value in net.module_.state_dict().items()}
         history = json.dumps(net.history.to_list(), default=float)
+    fitted, fitted_tensors = _fitted_attributes(estimator)
+    tensors.update(fitted_tensors)
     metadata = {
         "format": FORMAT, "format_version": str(FORMAT_VERSION), "estimator": name,
-        "params": json.dumps(params), "fitted": json.dumps(_fitted_attributes(estimator)),
+        "params": json.dumps(params), "fitted": json.dumps(fitted),
         "not_saved": json.dumps(not_saved), "history": history or "null",
         "sklattn_version": __version__, "torch_version": torch.__version__,
         "sklearn_version": sklearn.__version__,
@@ -244,6 +261,8 @@ def load(path):
         estimator._validate_params()
         for name, value in fitted.items():
             setattr(estimator, name, value)
+        for key in [k for k in tensors if k.startswith(_FITTED_PREFIX)]:
+            setattr(estimator, key[len(_FITTED_PREFIX):], tensors.pop(key).numpy())
         if tensors or hasattr(estimator, "_restore_net"):
             estimator._restore_net(tensors)
             if history:

@@ -39,6 +39,16 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
     assert "| rnn-recurrent |" in table and "trained on 100 windows only" in table
     assert all(r["n_train_windows"] == 100 for r in rows)
     assert all(r["early_stopping_holdout"] for r in rows if r["model"] != "naive")
+    # 90% conformal intervals of every model, calibrated on the hold-out
+    for r in rows:
+        for score in ("scaled", "absolute"):
+            result = r[f"interval_{score}"]
+            assert 0 < result["coverage"] <= 1 and result["width"] > 0
+            assert len(result["step_coverage"]) == 8
+            assert min(result["step_coverage"]) == round(result["min_step_coverage"], 4)
+    intervals = longterm.interval_report(longterm.load_results(out))
+    assert "### ETTh1, features MS, horizon 8: 90% intervals" in intervals
+    assert "| naive |" in intervals and "| timestep |" in intervals
 
 
 def test_published_figures_are_readable():

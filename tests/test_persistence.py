@@ -85,7 +85,7 @@ def test_file_is_stamped_with_versions(fitted, tmp_path):
     assert meta["sklattn_version"] == sklattn.__version__
     assert meta["torch_version"] == torch.__version__
     assert meta["sklearn_version"]
-    assert meta["estimator"] == "LinearForecaster" and meta["format_version"] == "1"
+    assert meta["estimator"] == "LinearForecaster" and meta["format_version"] == "2"
 
 
 def test_truncated_file_is_refused(fitted, tmp_path):
@@ -127,10 +127,10 @@ def test_foreign_files_are_refused(fitted, tmp_path):
 
 
 def test_newer_format_is_refused_with_advice(fitted, tmp_path, monkeypatch):
-    monkeypatch.setattr(persistence, "FORMAT_VERSION", 2)
+    monkeypatch.setattr(persistence, "FORMAT_VERSION", 3)
     save(fitted, tmp_path / "m.sklattn")
-    monkeypatch.setattr(persistence, "FORMAT_VERSION", 1)
-    with pytest.raises(ValueError, match="format version 2.*upgrade sklattn"):
+    monkeypatch.setattr(persistence, "FORMAT_VERSION", 2)
+    with pytest.raises(ValueError, match="format version 3.*upgrade sklattn"):
         load(tmp_path / "m.sklattn")
 
 

@@ -32,11 +32,15 @@ class NaiveForecaster(WindowForecasterBase):
         C-order ravel of a (lookback, n_features) window. None: a 2D ``X`` in ``fit`` is
         univariate windows (n_windows, lookback). It does not cut windows (``make_windows``
         does); after ``fit``, 2D ``X`` is always read with the fitted window shape.
+    validation_fraction : float in (0, 0.5], default=0.1
+        The last windows of ``fit`` (this share, after a gap of ``lookback + horizon - 1``
+        windows, as the neural estimators' early-stopping hold-out) calibrate
+        :meth:`predict_interval`. Too few windows (under 50): no calibration.
 
     Attributes
     ----------
     n_features_in_, feature_names_in_, window_shape_, target_shape_, n_outputs_,
-    target_features_
+    target_features_, calibration_residuals_, calibration_spread_, spread_floor_
         As in :class:`~sklattn.AttentionRNNRegressor`.
 
     Examples
@@ -58,10 +62,12 @@ class NaiveForecaster(WindowForecasterBase):
 
     _targets_can_be_non_inputs = False
 
-    def __init__(self, season_length=None, *, target_features=None, lookback=None):
+    def __init__(self, season_length=None, *, target_features=None, lookback=None,
+                 validation_fraction=0.1):
         self.season_length = season_length
         self.target_features = target_features
         self.lookback = lookback
+        self.validation_fraction = validation_fraction
 
     def _fit_windows(self, X3, y3):
         lookback = self.window_shape_[0]
@@ -76,6 +82,9 @@ class NaiveForecaster(WindowForecasterBase):
                 f"input feature; target_features_={self.target_features_}. Window X and y "
                 "from one series with make_windows(series, ..., targets=...), or pass "
                 "target_features=[...]")
+        n_holdout = self._holdout_size(len(X3))
+        if n_holdout is not None:
+            self._calibrate_windows(X3[-n_holdout:], y3[-n_holdout:])
 
     def _steps_back(self):
         """For each horizon step, how many steps before the window's end it repeats."""

@@ -128,6 +128,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
                  normalization="auto", normalization_affine=False, target_features=None,
                  lookback=None, max_epochs=50, batch_size=64, predict_batch_size=1024, lr=3e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
+                 quantiles=None,
                  early_stopping=True, validation_fraction=0.1, patience=8, random_state=None,
                  device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
                  compile=False, verbose=0, callbacks=None):
@@ -152,6 +153,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         self.weight_decay = weight_decay
         self.optimizer_params = optimizer_params
         self.max_grad_norm = max_grad_norm
+        self.quantiles = quantiles
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience

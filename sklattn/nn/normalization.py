@@ -19,7 +19,8 @@ class WindowNormalization(nn.Module):
     ----------
     forecaster : nn.Module
         ``forecaster(x)`` maps windows (batch, lookback, n_features) to forecasts
-        (batch, horizon * n_targets), horizon-major; with ``return_attention=True`` it
+        (batch, horizon * n_targets), horizon-major, or, for a quantile forecaster,
+        (batch, horizon * n_targets * n_levels), levels fastest; with ``return_attention=True`` it
         returns ``(forecast, weights)``.
     n_features, horizon : int
     target_features : sequence of (int or None)
@@ -94,7 +95,7 @@ class WindowNormalization(nn.Module):
         return z, (loc, scale)
 
     def denormalize(self, out, stats):
-        """Map a normalised forecast (batch, horizon, n_targets) back to data units."""
+        """Map a normalised forecast (batch, steps, n_targets) back to data units."""
         loc, scale = stats
         known, index = self.target_known, self.target_index
         if self.affine:
@@ -118,6 +119,13 @@ class WindowNormalization(nn.Module):
             out, weights = self.forecaster(z, return_attention=True)
         else:
             out, weights = self.forecaster(z), None
-        out = self.denormalize(out.view(batch, self.horizon, -1), stats)  # (B, H, T)
-        out = out.reshape(batch, -1)
+        n_targets = len(self.target_known)
+        # A quantile forecaster emits n_levels values per output (levels fastest): each
+        # level is mapped back like a point forecast.
+        out = out.view(batch, self.horizon, n_targets, -1)  # (B, H, T, L)
+        n_levels = out.shape[-1]
+        out = out.transpose(2, 3).reshape(batch, self.horizon * n_levels, n_targets)
+        out = self.denormalize(out, stats)  # (B, H * L, T)
+        out = out.view(batch, self.horizon, n_levels, n_targets).transpose(2, 3)
+        out = out.reshape(batch, -1)  # (B, H * T * L)
         return (out, weights) if return_attention else out
