@@ -1,11 +1,13 @@
 """sklattn: attention-based multivariate time-series forecasting as scikit-learn estimators."""
 
+from ._dask import keep_windowed_arrays_in_dask
 from .estimators import (
     AttentionRNNRegressor,
     LinearForecaster,
     NaiveForecaster,
     TransformerForecaster,
 )
+from .frames import attention_frame, forecast_frame
 from .persistence import load, save
 from .preprocessing import WindowScaler
 from .split import WindowTimeSeriesSplit
@@ -19,8 +21,12 @@ __all__ = [
     "WindowScaler",
     "WindowTimeSeriesSplit",
     "WindowedArray",
+    "attention_frame",
+    "forecast_frame",
     "load",
     "make_windows",
     "save",
 ]
 __version__ = "0.1.0"
+
+keep_windowed_arrays_in_dask()  # Dask would otherwise drop y's target positions

@@ -22,11 +22,18 @@ from ._validation import (
     flat_feature_names,
     resolve_target_features,
 )
-from .conformal import SCORES, SPREAD_FLOOR, conformal_quantile, window_spread
+from .conformal import (
+    MAX_CALIBRATION_WINDOWS,
+    SCORES,
+    SPREAD_FLOOR,
+    conformal_quantile,
+    window_spread,
+)
 from .split import TemporalValidationSplit
 
 __all__ = ["WindowForecasterBase"]
 
+_CALIBRATION_CHUNK = 1024
 _CALIBRATION_ATTRIBUTES = ("calibration_residuals_", "calibration_spread_", "spread_floor_")
 
 
@@ -64,6 +71,9 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
         ``horizon * n_targets``.
     target_features_ : list of (int or None)
         The resolved target positions.
+    target_names_ : ndarray of str
+        The targets' names: from ``y`` (``make_windows(..., targets=...)``), else the
+        input features' names at ``target_features_``, else ``"target_0"``, ...
     calibration_residuals_ : ndarray of shape (n_calibration, horizon, n_targets), float32
         Absolute forecast errors on the calibration windows (see :meth:`predict_interval`);
         absent until the estimator is calibrated.
@@ -195,7 +205,15 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
                 if self._targets_can_be_non_inputs:
                     positions = checked
         self.target_features_ = positions
+        self.target_names_ = self._target_names(positions, y_names)
         return y3
+
+    def _target_names(self, positions, y_names):
+        if y_names is not None and len(y_names) == len(positions):
+            return np.asarray([str(name) for name in y_names], dtype=object)
+        x_names = self._window_feature_names
+        return np.asarray([str(x_names[t]) if t is not None and x_names is not None
+                           else f"target_{i}" for i, t in enumerate(positions)], dtype=object)
 
     def _check_targets_like_fit(self, X3, y):
         y3, shape = check_window_targets(y, len(X3), estimator_name=type(self).__name__)
@@ -207,13 +225,25 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
 
     def _calibrate_windows(self, X3, y3):
         """Store the forecast errors and spreads of calibration windows (never ones the
-        model was trained on)."""
+        model was trained on).
+
+        At most ``MAX_CALIBRATION_WINDOWS`` windows, evenly spaced (a strided view, so
+        nothing is copied whole); errors are computed a chunk of windows at a time.
+        """
         horizon, n_targets = self._horizon_and_targets()
-        forecast = np.asarray(self._predict_windows(X3)).reshape(len(X3), horizon, n_targets)
-        self.calibration_residuals_ = np.abs(y3 - forecast).astype(np.float32)
+        step = -(-len(X3) // MAX_CALIBRATION_WINDOWS)
+        X3, y3 = X3[::step], y3[::step]
+        residuals = np.empty((len(X3), horizon, n_targets), dtype=np.float32)
+        for start in range(0, len(X3), _CALIBRATION_CHUNK):
+            chunk = slice(start, start + _CALIBRATION_CHUNK)
+            forecast = np.asarray(self._predict_windows(X3[chunk]))
+            forecast = forecast.reshape(-1, horizon, n_targets)
+            np.abs(y3[chunk] - forecast, out=forecast)
+            residuals[chunk] = forecast
         spread = window_spread(X3, self.target_features_)
         self.spread_floor_ = SPREAD_FLOOR * np.median(spread, axis=0)
         self.spread_floor_[self.spread_floor_ <= 0] = 1.0
+        self.calibration_residuals_ = residuals
         self.calibration_spread_ = spread.astype(np.float32)
 
     def _holdout_size(self, n_windows):

@@ -21,16 +21,21 @@ import math
 
 import numpy as np
 
-__all__ = ["SCORES", "conformal_quantile", "window_spread"]
+__all__ = ["MAX_CALIBRATION_WINDOWS", "SCORES", "conformal_quantile", "window_spread"]
 
 SCORES = ("absolute", "scaled")
+
+# Calibration keeps at most this many windows, evenly spaced over the hold-out: windows
+# one step apart overlap almost entirely, so more add little, and the stored errors
+# (windows x horizon x targets) would otherwise grow with the series.
+MAX_CALIBRATION_WINDOWS = 5000
 
 # A window whose target barely moves would get an interval of almost no width with the
 # scaled score; its spread is floored at this share of the median calibration spread.
 SPREAD_FLOOR = 0.1
 
 
-def window_spread(X3, target_features, *, chunk=4096):
+def window_spread(X3, target_features, *, chunk=256):
     """Each window's spread of each target: the std of its values over the lookback.
 
     Parameters
@@ -42,17 +47,18 @@ def window_spread(X3, target_features, *, chunk=4096):
     Returns
     -------
     spread : ndarray of shape (n_windows, n_targets), float64
+
+    Reads ``chunk`` windows of one feature at a time: strided windows are never copied
+    whole.
     """
     n = len(X3)
     spread = np.ones((n, len(target_features)))
-    known = [(i, t) for i, t in enumerate(target_features) if t is not None]
-    if not known:
-        return spread
-    columns = [i for i, _ in known]
-    features = [t for _, t in known]
-    for start in range(0, n, chunk):  # strided windows are never copied whole
-        block = np.asarray(X3[start:start + chunk][:, :, features], dtype=np.float64)
-        spread[start:start + chunk, columns] = block.std(axis=1)
+    for i, feature in enumerate(target_features):
+        if feature is None:
+            continue
+        for start in range(0, n, chunk):
+            block = X3[start:start + chunk, :, feature]  # (chunk, lookback), a view
+            spread[start:start + chunk, i] = block.std(axis=1, dtype=np.float64)
     return spread
 
 

@@ -25,6 +25,7 @@ from .checkpoint import EpochCheckpoint, read_manifest, restore
 from .net import ForecastNet
 from .nn.normalization import WindowNormalization
 from .nn.quantiles import PinballLoss, QuantileOffsets
+from .progress import EpochProgress, batch_progress, show_progress
 from .split import MIN_VALIDATION_WINDOWS, TemporalValidationSplit
 from .threads import torch_threads
 
@@ -117,6 +118,11 @@ _SHARED_PARAMETERS = {
                 "long fits; the first epoch pays the compilation). CUDA only: on CPU, "
                 "torch 2.13's compiled code crashed, so fit refuses it."),
     "verbose": ("int", "0 is silent; 1 prints skorch's epoch table."),
+    "progress": ('{"auto"} or bool', (
+        "Show a tqdm progress bar over the epochs of ``fit`` (with the last losses) and "
+        "over the batches of ``predict`` and ``attention_weights`` calls of at least "
+        "10 batches. \"auto\": on in interactive sessions (stderr is a terminal, or "
+        "a Jupyter kernel), off in scripts, logs and CI.")),
     "callbacks": ("list of skorch callbacks or None",
                   "Added to the net's callbacks (after early stopping and clipping)."),
 }
@@ -167,7 +173,7 @@ class NeuralForecasterBase(WindowForecasterBase):
     lookback, normalization_affine, max_epochs, batch_size, predict_batch_size, lr,
     optimizer, weight_decay, optimizer_params, max_grad_norm, quantiles, early_stopping,
     validation_fraction, patience, random_state, device, checkpoint_dir, n_threads,
-    precision, compile, verbose, callbacks
+    precision, compile, verbose, progress, callbacks
         Described once in ``_SHARED_PARAMETERS`` and written, with each estimator's
         defaults, into its docstring by :func:`document_shared_parameters`.
 
@@ -203,6 +209,7 @@ class NeuralForecasterBase(WindowForecasterBase):
         "precision": [StrOptions({"float32", "bfloat16", "float16"})],
         "compile": ["boolean"],
         "verbose": ["verbose"],
+        "progress": [StrOptions({"auto"}), "boolean"],
         "callbacks": [list, tuple, None],
     }
 
@@ -372,12 +379,14 @@ class NeuralForecasterBase(WindowForecasterBase):
             # it, and saves the final model after the best weights are back.
             callbacks.append(("checkpoint", EpochCheckpoint(
                 self.checkpoint_dir, self._checkpoint_fingerprint(len(y3)))))
+        if show_progress(self.progress):
+            callbacks.append(("progress", EpochProgress(type(self).__name__)))
         callbacks.extend(self.callbacks or [])
         return self._make_net(module, split, callbacks)
 
     def _checkpoint_fingerprint(self, n_windows):
         params = {k: v for k, v in self.get_params(deep=False).items()
-                  if k not in ("max_epochs", "checkpoint_dir", "callbacks", "verbose",
+                  if k not in ("max_epochs", "checkpoint_dir", "callbacks", "verbose", "progress",
                                "n_threads", "predict_batch_size")}
         return json.loads(json.dumps(
             {"estimator": type(self).__name__, "params": params,
@@ -558,7 +567,10 @@ class NeuralForecasterBase(WindowForecasterBase):
         module.eval()
         try:
             with torch.inference_mode(), torch_threads(1 if small else self.n_threads):
-                for start in range(0, n, batch_size):
+                starts = range(0, n, batch_size)
+                if show_progress(self.progress):
+                    starts = batch_progress(starts, len(starts), type(self).__name__)
+                for start in starts:
                     Xb = batch_tensor(X3[start:start + batch_size])
                     k = len(Xb)
                     if k < _MIN_INFERENCE_BLOCK:

@@ -52,7 +52,7 @@ class LinearForecaster(NeuralForecasterBase):
                  quantiles=None,
                  early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
                  device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
-                 compile=False, verbose=0, callbacks=None):
+                 compile=False, verbose=0, progress="auto", callbacks=None):
         self.decomposition = decomposition
         self.kernel_size = kernel_size
         self.normalization = normalization
@@ -78,6 +78,7 @@ class LinearForecaster(NeuralForecasterBase):
         self.precision = precision
         self.compile = compile
         self.verbose = verbose
+        self.progress = progress
         self.callbacks = callbacks
 
     def _build_module(self, n_features, n_outputs):

@@ -131,7 +131,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
                  quantiles=None,
                  early_stopping=True, validation_fraction=0.1, patience=8, random_state=None,
                  device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
-                 compile=False, verbose=0, callbacks=None):
+                 compile=False, verbose=0, progress="auto", callbacks=None):
         self.cell = cell
         self.hidden_size = hidden_size
         self.n_layers = n_layers
@@ -164,6 +164,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         self.precision = precision
         self.compile = compile
         self.verbose = verbose
+        self.progress = progress
         self.callbacks = callbacks
 
     def _prepare_fit(self, lookback, n_features):

@@ -87,7 +87,7 @@ class TransformerForecaster(NeuralForecasterBase):
                  quantiles=None,
                  early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
                  device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
-                 compile=False, verbose=0, callbacks=None):
+                 compile=False, verbose=0, progress="auto", callbacks=None):
         self.tokens = tokens
         self.d_model = d_model
         self.n_heads = n_heads
@@ -119,6 +119,7 @@ class TransformerForecaster(NeuralForecasterBase):
         self.precision = precision
         self.compile = compile
         self.verbose = verbose
+        self.progress = progress
         self.callbacks = callbacks
 
     def _prepare_fit(self, lookback, n_features):
