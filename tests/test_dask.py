@@ -7,6 +7,7 @@ from sklearn.model_selection import GridSearchCV
 from sklattn import LinearForecaster, WindowTimeSeriesSplit
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.cluster
 
 
 def test_grid_search_runs_on_the_cluster_workers_and_matches_a_local_search(
