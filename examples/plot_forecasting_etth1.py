@@ -74,11 +74,7 @@ for name, model in models.items():
 # windows during ``fit``. The interval below is the attention RNN's, for one test
 # window; the shaded band is 90% per horizon step.
 rnn = models["attention RNN"]
-ax = plot_forecast(rnn, X_test, y_test, window=500)
-lower, upper = rnn.predict_interval(X_test[500:501], coverage=0.9)
-ax.fill_between(np.arange(1, HORIZON + 1), lower[0, :, 0], upper[0, :, 0], alpha=0.3,
-                label="90% interval")
-ax.legend()
+ax = plot_forecast(rnn, X_test, y_test, window=500, coverage=0.9)
 
 lower, upper = rnn.predict_interval(X_test, coverage=0.9)
 inside = (y_test >= lower) & (y_test <= upper)

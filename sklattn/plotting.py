@@ -130,7 +130,8 @@ def plot_attention(model_or_weights, X=None, *, window=None, feature=0, ax=None,
     return ax
 
 
-def plot_forecast(model, X, y=None, *, window=0, target=0, ax=None, title=None):
+def plot_forecast(model, X, y=None, *, window=0, target=0, coverage=None, ax=None,
+                  title=None):
     """Draw one window's forecast after its lookback, beside the actual values.
 
     Parameters
@@ -143,6 +144,8 @@ def plot_forecast(model, X, y=None, *, window=0, target=0, ax=None, title=None):
         Which window.
     target : int, default=0
         Which target (position among the targets).
+    coverage : float in (0, 1) or None, default=None
+        Also shade the forecast interval of ``model.predict_interval`` at this coverage.
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -174,6 +177,11 @@ def plot_forecast(model, X, y=None, *, window=0, target=0, ax=None, title=None):
         actual = np.asarray(y, dtype=float)[window].reshape(horizon, n_targets)[:, target]
         ax.plot(steps, actual, color="black", label="actual")
     ax.plot(steps, forecast[:, target], color="tab:blue", label="forecast")
+    if coverage is not None:
+        lower, upper = (np.asarray(bound, dtype=float).reshape(horizon, n_targets)[:, target]
+                        for bound in model.predict_interval(X_one, coverage=coverage))
+        ax.fill_between(steps, lower, upper, color="tab:blue", alpha=0.25,
+                        label=f"{coverage:.0%} interval")
     ax.axvline(0.5, color="0.7", linestyle=":")
     ax.set_xlabel("steps after the window's last step")
     ax.set_ylabel(label)

@@ -82,6 +82,23 @@ def test_forecast_plot_draws_lookback_forecast_and_actual(windows, tmp_path):
     assert (tmp_path / "forecast.png").stat().st_size > 1000
 
 
+def test_forecast_plot_shades_the_interval(tmp_path):
+    from sklattn import NaiveForecaster, make_windows
+
+    rng = np.random.default_rng(0)
+    X, y = make_windows(rng.normal(size=(800, 2)).cumsum(axis=0), lookback=8, horizon=3,
+                        targets=[1])
+    model = NaiveForecaster().fit(X, y)
+    ax = plot_forecast(model, X, y, window=700, coverage=0.8)
+    band = ax.collections[0].get_paths()[0].vertices
+    lower, upper = model.predict_interval(X[700:701], coverage=0.8)
+    assert np.isclose(band[:, 1].min(), lower.min()) and np.isclose(band[:, 1].max(),
+                                                                    upper.max())
+    assert "80% interval" in [text.get_text() for text in ax.get_legend().get_texts()]
+    ax.figure.savefig(tmp_path / "interval.png")
+    assert (tmp_path / "interval.png").stat().st_size > 1000
+
+
 def test_plot_attention_needs_the_windows(windows):
     with pytest.raises(ValueError, match="X, the windows to draw, is required"):
         plot_attention(_fitted("rnn", windows))
