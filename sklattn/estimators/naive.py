@@ -40,7 +40,7 @@ class NaiveForecaster(WindowForecasterBase):
     Attributes
     ----------
     n_features_in_, feature_names_in_, window_shape_, target_shape_, n_outputs_,
-    target_features_, calibration_residuals_, calibration_spread_, spread_floor_
+    target_features_, calibration_residuals_, calibration_spread_, spread_offset_
         As in :class:`~sklattn.AttentionRNNRegressor`.
 
     Examples
