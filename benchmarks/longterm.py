@@ -65,6 +65,9 @@ MODELS = {
     "variate": lambda: TransformerForecaster(tokens="variate"),
 }
 INTERVAL_COVERAGE = 0.9
+# Rows measured before commit 4465c69 used the pure scaled score (spread floored at a
+# tenth of the median, no offset); the table says so.
+PURE_SCALING_COMMITS = {"173c154", "263eb50", "cd86357", "f544cb0", "0261a8a"}
 ATTENTION_MODELS = [m for m in MODELS if m not in ("naive", "linear", "rnn-none")]
 
 
@@ -274,8 +277,12 @@ def interval_report(results=None, subset_results=None):
                          f"{ab['coverage']:.3f} | {ab['min_step_coverage']:.3f} | "
                          f"{ab['width']:.3f} | {r['n_calibration_windows']} | "
                          f"{r.get('meta', {}).get('commit', '')} | "
-                         + (f"trained on {r['n_train_windows']} windows only |"
-                            if r["train_subset"] else " |"))
+                         + "; ".join(note for note in (
+                             f"trained on {r['n_train_windows']} windows only"
+                             if r["train_subset"] else "",
+                             "pure scaled score (before 4465c69)"
+                             if r.get("meta", {}).get("commit") in PURE_SCALING_COMMITS
+                             else "") if note) + " |")
         lines.append("")
     return "\n".join(lines)
 
