@@ -249,6 +249,12 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
         self.calibration_residuals_ = residuals
         self.calibration_spread_ = spread.astype(np.float32)
 
+    def _calibrate_on_holdout(self, X3, y3):
+        """Calibrate on the windows ``fit`` holds out at the end, when there are enough."""
+        n_holdout = self._holdout_size(len(X3))
+        if n_holdout is not None:
+            self._calibrate_windows(X3[-n_holdout:], y3[-n_holdout:])
+
     def _holdout_size(self, n_windows):
         """Windows at the end held out from training (after the leakage gap), or None."""
         horizon, _ = self._horizon_and_targets()

@@ -464,10 +464,8 @@ class NeuralForecasterBase(WindowForecasterBase):
                 f"training diverged: the weights are NaN or infinite after epoch "
                 f"{len(self.net_.history)}. Lower the learning rate (lr={self.lr}) or keep "
                 "gradient clipping on (max_grad_norm).")
-        n_holdout = self._holdout_size(len(y3)) if self.early_stopping else None
-        if n_holdout is not None:
-            # The early-stopping hold-out: after the gap, never trained on.
-            self._calibrate_windows(X3[-n_holdout:], y3[-n_holdout:])
+        if self.early_stopping:  # the early-stopping hold-out: never trained on
+            self._calibrate_on_holdout(X3, y3)
 
     def _resume(self, X3, y3, manifest):
         """Continue the fit whose checkpoint ``manifest`` describes."""

@@ -82,9 +82,7 @@ class NaiveForecaster(WindowForecasterBase):
                 f"input feature; target_features_={self.target_features_}. Window X and y "
                 "from one series with make_windows(series, ..., targets=...), or pass "
                 "target_features=[...]")
-        n_holdout = self._holdout_size(len(X3))
-        if n_holdout is not None:
-            self._calibrate_windows(X3[-n_holdout:], y3[-n_holdout:])
+        self._calibrate_on_holdout(X3, y3)
 
     def _steps_back(self):
         """For each horizon step, how many steps before the window's end it repeats."""
