@@ -153,8 +153,7 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         history = model.net_.history
         row.update(epochs_run=len(history), max_epochs=max_epochs,
                    early_stopping_holdout="valid_loss" in history[-1],
-                   best_epoch=int(np.argmin(history[:, "valid_loss"])) + 1
-                   if "valid_loss" in history[-1] else len(history))
+                   best_epoch=model.best_epoch_)  # 0: the start (last value) was kept
     return row
 
 

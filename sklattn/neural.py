@@ -17,7 +17,7 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback
 
 from .base import WindowForecasterBase
 from .batching import WindowBatches, batch_tensor
@@ -27,6 +27,7 @@ from .nn.normalization import WindowNormalization
 from .nn.quantiles import PinballLoss, QuantileOffsets
 from .progress import EpochProgress, batch_progress, show_progress
 from .split import MIN_VALIDATION_WINDOWS, TemporalValidationSplit
+from .stopping import EarlyStoppingFromStart
 from .threads import torch_threads
 
 __all__ = ["NeuralForecasterBase", "document_shared_parameters"]
@@ -58,6 +59,14 @@ _SHARED_PARAMETERS = {
         "univariate windows (n_windows, lookback). It does not cut windows "
         "(``make_windows`` does); after ``fit``, 2D ``X`` is always read with the fitted "
         "window shape.")),
+    "anchor": ('{"last"} or None', (
+        '"last": the module forecasts each target\'s change from its last value in the '
+        "window (in normalised units), and its output layer starts at zero, so the "
+        "untrained model is the last-value (naive) forecast; early stopping scores that "
+        "start on the hold-out first and keeps it when no trained epoch beats it "
+        "(``best_epoch_`` is then 0). Targets that are not input features are not "
+        "anchored. None: the module forecasts the normalised values themselves, from a "
+        "random start (as in RevIN and PatchTST).")),
     "normalization_affine": ("bool", "Learn a per-feature scale and shift after normalising "
                              "(RevIN's affine option)."),
     "max_epochs": ("int", "Upper bound on training epochs (early stopping may end sooner)."),
@@ -163,14 +172,13 @@ class NeuralForecasterBase(WindowForecasterBase):
         none is: a window's statistics can then not be undone on any forecast, and
         normalising would only hide the inputs' level from the model.
         "revin": per window and feature, subtract the mean and divide by the std.
-        "last": subtract each feature's last value (NLinear) and divide by the feature's
-        std over the training series (one number per feature, so features keep their
-        relative scale within a window). None: no normalisation.
+        "last": subtract each feature's last value (NLinear) and divide by its std over
+        the window. None: no normalisation.
         A target that is not an input feature has no window statistics: it is forecast
         in units standardised by its training mean and std, whatever this option.
     target_features : list of (int or None) or None
         See :class:`~sklattn.base.WindowForecasterBase`.
-    lookback, normalization_affine, max_epochs, batch_size, predict_batch_size, lr,
+    lookback, anchor, normalization_affine, max_epochs, batch_size, predict_batch_size, lr,
     optimizer, weight_decay, optimizer_params, max_grad_norm, quantiles, early_stopping,
     validation_fraction, patience, random_state, device, checkpoint_dir, n_threads,
     precision, compile, verbose, progress, callbacks
@@ -181,6 +189,9 @@ class NeuralForecasterBase(WindowForecasterBase):
     -----------------
     normalization_ : {"revin", "last"} or None
         The normalisation used ("auto" resolved).
+    best_epoch_ : int
+        The epoch whose weights the model holds: the best on the hold-out with early
+        stopping, else the last; 0 means no trained epoch beat the starting model.
     net_ : skorch.NeuralNetRegressor
         The trained net. ``net_.module_`` is the
         :class:`~sklattn.nn.normalization.WindowNormalization` wrapper and
@@ -190,6 +201,7 @@ class NeuralForecasterBase(WindowForecasterBase):
     _parameter_constraints = {
         **WindowForecasterBase._parameter_constraints,
         "normalization": [StrOptions({"auto", "revin", "last"}), None],
+        "anchor": [StrOptions({"last"}), None],
         "normalization_affine": ["boolean"],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -324,19 +336,6 @@ class NeuralForecasterBase(WindowForecasterBase):
             scale[unknown] = np.where(std > 0, std, 1.0)
         return loc, scale
 
-    @staticmethod
-    def _feature_scale(X3):
-        """Each feature's std over the series the windows cover (first window + last steps).
-
-        Reads about one value per window and feature, never the whole window array.
-        """
-        n_features = X3.shape[2]
-        std = np.empty(n_features)
-        for f in range(n_features):
-            column = np.concatenate([X3[0, :, f], X3[1:, -1, f]]).astype(np.float64)
-            std[f] = column.std()
-        return np.where(std > 0, std, 1.0)
-
     def _resolve_normalization(self):
         if self.normalization != "auto":
             return self.normalization
@@ -356,23 +355,24 @@ class NeuralForecasterBase(WindowForecasterBase):
         module = self._build_module(self.window_shape_[1], self.n_outputs_)
         if self.quantiles is not None:
             module = QuantileOffsets(module, self.n_outputs_, self._levels())
+        if self.anchor is not None:
+            module.zero_output()  # the start is the anchor itself: the naive forecast
         return WindowNormalization(
             module, self.window_shape_[1], horizon, self.target_features_,
-            method=self.normalization_, affine=self.normalization_affine, **normalization)
+            method=self.normalization_, anchor=self.anchor,
+            affine=self.normalization_affine, **normalization)
 
     def _wrap_module(self, X3, y3):
         loc, scale = self._target_stats(y3)
         self.normalization_ = self._resolve_normalization()
-        return self._full_module(
-            input_scale=self._feature_scale(X3) if self.normalization_ == "last" else None,
-            target_loc=loc, target_scale=scale)
+        return self._full_module(target_loc=loc, target_scale=scale)
 
     def _build_net(self, X3, y3):
         module = self._wrap_module(X3, y3)
         split = self._validation_split(len(y3))
         callbacks = []
         if split is not None:
-            callbacks.append(("early_stopping", EarlyStopping(
+            callbacks.append(("early_stopping", EarlyStoppingFromStart(
                 monitor="valid_loss", patience=self.patience, load_best=True)))
         if self.checkpoint_dir is not None:
             # After early stopping: it restores early stopping's state after that resets
@@ -464,6 +464,9 @@ class NeuralForecasterBase(WindowForecasterBase):
                 f"training diverged: the weights are NaN or infinite after epoch "
                 f"{len(self.net_.history)}. Lower the learning rate (lr={self.lr}) or keep "
                 "gradient clipping on (max_grad_norm).")
+        stopper = dict(self.net_.callbacks_).get("early_stopping")
+        self.best_epoch_ = (int(stopper.best_epoch_) if stopper is not None
+                            else len(self.net_.history))
         if self.early_stopping:  # the early-stopping hold-out: never trained on
             self._calibrate_on_holdout(X3, y3)
 

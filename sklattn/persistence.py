@@ -21,7 +21,10 @@ import torch
 __all__ = ["load", "save"]
 
 FORMAT = "sklattn.estimator"
-FORMAT_VERSION = 2  # 2: large numeric fitted attributes are tensors named "fitted:<name>"
+FORMAT_VERSION = 3  # 2: large numeric fitted attributes are tensors named "fitted:<name>"
+# 3: neural forecasts anchored on the last value (``anchor``) and "last" normalisation
+# scaled by the window's spread; weights saved before that forecast differently.
+OLDEST_FORMAT_VERSION = 3
 
 # Numeric fitted arrays larger than this (e.g. the calibration residuals of
 # predict_interval) are stored as tensors, not as JSON text.
@@ -245,6 +248,13 @@ def load(path):
             f"{path} was written in format version {version} by sklattn "
             f"{metadata.get('sklattn_version')}; this sklattn reads up to version "
             f"{FORMAT_VERSION}: upgrade sklattn to load it")
+    if version < OLDEST_FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written in format version {version} by sklattn "
+            f"{metadata.get('sklattn_version')}, whose models turn the same weights into "
+            "different forecasts (before the last-value anchor and the window-scaled "
+            "\"last\" normalisation); this sklattn reads versions "
+            f"{OLDEST_FORMAT_VERSION}-{FORMAT_VERSION}: refit the model and save it again")
     cls = _estimator_classes().get(metadata.get("estimator"))
     if cls is None:
         raise ValueError(f"{path} names an unknown estimator {metadata.get('estimator')!r}")

@@ -85,7 +85,8 @@ def test_file_is_stamped_with_versions(fitted, tmp_path):
     assert meta["sklattn_version"] == sklattn.__version__
     assert meta["torch_version"] == torch.__version__
     assert meta["sklearn_version"]
-    assert meta["estimator"] == "LinearForecaster" and meta["format_version"] == "2"
+    assert meta["estimator"] == "LinearForecaster"
+    assert meta["format_version"] == str(persistence.FORMAT_VERSION)
 
 
 def test_truncated_file_is_refused(fitted, tmp_path):
@@ -127,10 +128,20 @@ def test_foreign_files_are_refused(fitted, tmp_path):
 
 
 def test_newer_format_is_refused_with_advice(fitted, tmp_path, monkeypatch):
-    monkeypatch.setattr(persistence, "FORMAT_VERSION", 3)
+    current = persistence.FORMAT_VERSION
+    monkeypatch.setattr(persistence, "FORMAT_VERSION", current + 1)
     save(fitted, tmp_path / "m.sklattn")
+    monkeypatch.setattr(persistence, "FORMAT_VERSION", current)
+    with pytest.raises(ValueError, match=f"format version {current + 1}.*upgrade sklattn"):
+        load(tmp_path / "m.sklattn")
+
+
+def test_older_format_whose_forecasts_differ_is_refused_with_advice(fitted, tmp_path,
+                                                                     monkeypatch):
     monkeypatch.setattr(persistence, "FORMAT_VERSION", 2)
-    with pytest.raises(ValueError, match="format version 3.*upgrade sklattn"):
+    save(fitted, tmp_path / "m.sklattn")
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="format version 2.*refit the model"):
         load(tmp_path / "m.sklattn")
 
 

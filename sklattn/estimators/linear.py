@@ -46,7 +46,8 @@ class LinearForecaster(NeuralForecasterBase):
     }
 
     def __init__(self, decomposition=True, kernel_size=25, *,
-                 normalization="auto", normalization_affine=False, target_features=None,
+                 normalization="auto", anchor="last", normalization_affine=False,
+                 target_features=None,
                  lookback=None, max_epochs=100, batch_size=64, predict_batch_size=1024, lr=3e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  quantiles=None,
@@ -56,6 +57,7 @@ class LinearForecaster(NeuralForecasterBase):
         self.decomposition = decomposition
         self.kernel_size = kernel_size
         self.normalization = normalization
+        self.anchor = anchor
         self.normalization_affine = normalization_affine
         self.target_features = target_features
         self.lookback = lookback

@@ -125,7 +125,8 @@ class AttentionRNNRegressor(NeuralForecasterBase):
     def __init__(self, cell="lstm", hidden_size=16, n_layers=1, dropout=0.3,
                  attention="additive", context="output", position_bias=True, segment_len="auto",
                  linear_skip=True, *,
-                 normalization="auto", normalization_affine=False, target_features=None,
+                 normalization="auto", anchor="last", normalization_affine=False,
+                 target_features=None,
                  lookback=None, max_epochs=50, batch_size=64, predict_batch_size=1024, lr=3e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  quantiles=None,
@@ -142,6 +143,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         self.segment_len = segment_len
         self.linear_skip = linear_skip
         self.normalization = normalization
+        self.anchor = anchor
         self.normalization_affine = normalization_affine
         self.target_features = target_features
         self.lookback = lookback

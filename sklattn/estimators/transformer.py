@@ -81,7 +81,8 @@ class TransformerForecaster(NeuralForecasterBase):
 
     def __init__(self, tokens="patch", d_model=16, n_heads=4, n_layers=3, d_ff=128,
                  dropout=0.2, patch_len="auto", stride="auto", *,
-                 normalization="auto", normalization_affine=False, target_features=None,
+                 normalization="auto", anchor="last", normalization_affine=False,
+                 target_features=None,
                  lookback=None, max_epochs=30, batch_size=64, predict_batch_size=256, lr=1e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  quantiles=None,
@@ -97,6 +98,7 @@ class TransformerForecaster(NeuralForecasterBase):
         self.patch_len = patch_len
         self.stride = stride
         self.normalization = normalization
+        self.anchor = anchor
         self.normalization_affine = normalization_affine
         self.target_features = target_features
         self.lookback = lookback

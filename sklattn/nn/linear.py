@@ -44,6 +44,14 @@ class WindowLinear(nn.Module):
         self.trend = nn.Linear(lookback, horizon) if decomposition else None
         self.select = TargetSelect(n_features, target_features)
 
+    def zero_output(self):
+        """Zero the maps: the forecast is then 0 for every window."""
+        for layer in (self.remainder, self.trend):
+            if layer is not None:
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
+        self.select.zero_output()
+
     def forward(self, x):
         """(batch, lookback, n_features) -> (batch, horizon * n_targets)."""
         if self.trend is None:

@@ -3,7 +3,9 @@
 Real series move their level between training and test. Normalising every window by its
 own statistics (RevIN, Kim et al. 2022) or by its last value (NLinear, Zeng et al. 2023)
 lets a model trained on one level forecast at another; the forecast of each target is
-mapped back with the statistics of the same feature in the input window.
+mapped back with the statistics of the same feature in the input window. With an anchor,
+the forecaster forecasts each target's change from its last value in the window, so a
+forecaster whose output is zero forecasts the last value (the naive forecast).
 """
 
 import torch
@@ -28,15 +30,18 @@ class WindowNormalization(nn.Module):
         is not an input.
     method : {"revin", "last", None}
         "revin": subtract each feature's mean over the window and divide by its std.
-        "last": subtract each feature's last value in the window and divide by a fixed
-        per-feature ``input_scale`` (the same for every window, so the differences between
-        features keep their relative sizes). None: leave the inputs as they are.
+        "last": subtract each feature's last value in the window (NLinear) and divide by
+        its std over the window, as RevIN does. None: leave the inputs as they are.
+    anchor : {"last"} or None
+        "last": the forecaster's output for a target that is an input is its change from
+        that feature's last value in the window, in normalised units (the normalised last
+        value is added before the normalisation is undone), so that a zero output
+        forecasts the last value. With ``method="last"`` this changes nothing (the
+        normalised last value is 0). Targets that are not inputs have no last value and
+        are not anchored. None: the output is the forecast itself, in normalised units.
     affine : bool
         After normalising, apply a learned per-feature scale and shift (RevIN's affine
         option); undone on the targets' forecasts.
-    input_scale : sequence of float or None
-        Per-feature divisor of the "last" method (default 1); the estimators pass each
-        feature's training std.
     target_loc, target_scale : sequence of float or None
         For targets that are not inputs: the forecaster emits them in standardised units
         and they are mapped back as ``out * scale + loc`` (the training mean and std of
@@ -45,14 +50,16 @@ class WindowNormalization(nn.Module):
     """
 
     def __init__(self, forecaster, n_features, horizon, target_features, *, method="revin",
-                 affine=False, input_scale=None, target_loc=None, target_scale=None,
-                 eps=1e-5):
+                 anchor=None, affine=False, target_loc=None, target_scale=None, eps=1e-5):
         super().__init__()
         if method not in ("revin", "last", None):
             raise ValueError(f"unknown normalisation method {method!r}")
+        if anchor not in ("last", None):
+            raise ValueError(f"unknown anchor {anchor!r}")
         self.forecaster = forecaster
         self.horizon = horizon
         self.method = method
+        self.anchor = anchor
         self.eps = eps
         n_targets = len(target_features)
         known = [t is not None for t in target_features]
@@ -64,9 +71,6 @@ class WindowNormalization(nn.Module):
         scale = torch.ones(n_targets) if target_scale is None else torch.as_tensor(target_scale)
         self.register_buffer("target_loc", loc.float().reshape(1, 1, n_targets))
         self.register_buffer("target_scale", scale.float().reshape(1, 1, n_targets))
-        features = (torch.ones(n_features) if input_scale is None
-                    else torch.as_tensor(input_scale))
-        self.register_buffer("input_scale", features.float().reshape(1, 1, n_features))
         self.affine = affine
         if affine:
             self.weight = nn.Parameter(torch.ones(n_features))
@@ -74,13 +78,15 @@ class WindowNormalization(nn.Module):
 
     def _stats(self, x):
         """Per-window, per-feature ``(loc, scale)``, each (batch, 1, n_features)."""
-        if self.method == "revin":
-            loc = x.mean(dim=1, keepdim=True)
-            scale = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + self.eps)
-            return loc.detach(), scale.detach()
-        if self.method == "last":
-            return x[:, -1:, :].detach(), self.input_scale.expand(x.shape[0], 1, -1)
-        return None, None
+        if self.method is None:
+            return None, None
+        # Both methods divide by the window's own spread: a fixed per-feature scale
+        # (the training std) let outliers elsewhere in the series set it (weather's
+        # -9999 sentinels made its CO2 std 24x the test part's, and the RNN learned
+        # the spikes).
+        scale = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + self.eps)
+        loc = x.mean(dim=1, keepdim=True) if self.method == "revin" else x[:, -1:, :]
+        return loc.detach(), scale.detach()
 
     def normalize(self, x):
         """Return ``(z, stats)``: the normalised windows and what undoes them."""
@@ -123,6 +129,10 @@ class WindowNormalization(nn.Module):
         # A quantile forecaster emits n_levels values per output (levels fastest): each
         # level is mapped back like a point forecast.
         out = out.view(batch, self.horizon, n_targets, -1)  # (B, H, T, L)
+        if self.anchor == "last":
+            last = z[:, -1, self.target_index]  # (B, T): each target's normalised last value
+            last = torch.where(self.target_known, last, torch.zeros_like(last))
+            out = out + last[:, None, :, None]
         n_levels = out.shape[-1]
         out = out.transpose(2, 3).reshape(batch, self.horizon * n_levels, n_targets)
         out = self.denormalize(out, stats)  # (B, H * L, T)

@@ -51,6 +51,10 @@ class QuantileOffsets(nn.Module):
         self.raw_up = nn.Parameter(_inverse_softplus(up).repeat(n_outputs, 1))
         self.raw_down = nn.Parameter(_inverse_softplus(down).repeat(n_outputs, 1))
 
+    def zero_output(self):
+        """Zero the wrapped forecaster's median (the offsets stay)."""
+        self.forecaster.zero_output()
+
     def forward(self, x, return_attention=False):
         if return_attention:
             median, weights = self.forecaster(x, return_attention=True)

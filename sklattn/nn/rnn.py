@@ -102,6 +102,13 @@ class AttentionRNN(nn.Module):
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
 
+    def zero_output(self):
+        """Zero the head (and the skip's maps): the forecast is then 0 for every window."""
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        if self.skip is not None:
+            self.skip.zero_output()
+
     def segment(self, x):
         """The RNN's input sequence: ``x`` itself, or its embedded segments.
 

@@ -28,6 +28,12 @@ class TargetSelect(nn.Module):
                                                     for t in target_features]))
         self.mix = None if all(known) else nn.Linear(n_features, len(target_features))
 
+    def zero_output(self):
+        """Zero the mix, so that a zero per-feature forecast gives zero for every target."""
+        if self.mix is not None:
+            nn.init.zeros_(self.mix.weight)
+            nn.init.zeros_(self.mix.bias)
+
     def forward(self, per_feature):
         """(batch, horizon, n_features) -> (batch, horizon, n_targets)."""
         selected = per_feature[..., self.index]

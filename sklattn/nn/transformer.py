@@ -166,6 +166,13 @@ class WindowTransformer(nn.Module):
         out = self.head(self.dropout(encoded))  # (B, F, horizon)
         return self.select(out.transpose(1, 2))
 
+    def zero_output(self):
+        """Zero the head: the forecast is then 0 for every window."""
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        if self.select is not None:
+            self.select.zero_output()
+
     def forward(self, x, return_attention=False):
         batch = x.shape[0]
         encoded, weights = self.encoder(self._tokens(x), return_attention)

@@ -22,7 +22,7 @@ class LastSteps(nn.Module):
 def test_normalising_then_denormalising_the_targets_is_exact(method, affine):
     torch.manual_seed(0)
     wrapper = WindowNormalization(LastSteps(3, [2, 0]), 3, 3, [2, 0], method=method,
-                                  affine=affine, input_scale=[2.0, 3.0, 0.5])
+                                  affine=affine)
     if affine:
         with torch.no_grad():
             wrapper.weight.uniform_(0.5, 2.0)
@@ -55,7 +55,7 @@ def test_the_forecaster_sees_windows_without_their_level(method):
         assert torch.all(seen[0][:, -1] == 0)
 
 
-def test_last_value_keeps_the_relative_scale_of_the_features():
+def test_last_value_method_divides_by_each_windows_own_spread():
     seen = []
 
     class Spy(nn.Module):
@@ -63,11 +63,18 @@ def test_last_value_keeps_the_relative_scale_of_the_features():
             seen.append(z)
             return z[:, -1, :1]
 
-    wrapper = WindowNormalization(Spy(), 2, 1, [0], method="last", input_scale=[2.0, 4.0])
+    wrapper = WindowNormalization(Spy(), 2, 1, [0], method="last")
     x = torch.randn(3, 10, 2)
-    x[..., 1] = 2 * x[..., 0]  # feature 1 is feature 0 twice over, and so is its scale
     wrapper(x)
-    torch.testing.assert_close(seen[0][..., 0], seen[0][..., 1])
+    wrapper(x * 5.0 + 3.0)  # a window's own level and spread do not reach the module
+    spiky = x.clone()
+    spiky[0, 4, 1] = -9999.0  # a sentinel in one window leaves the others as they were
+    wrapper(spiky)
+    torch.testing.assert_close(seen[0], seen[1], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(seen[0][1:], seen[2][1:])
+    assert seen[2][0].abs().max() < 10  # and bounds the one it is in
+    expected = (x - x[:, -1:]) / x.std(dim=1, unbiased=False, keepdim=True)
+    torch.testing.assert_close(seen[0], expected, atol=1e-4, rtol=1e-4)
 
 
 def test_a_target_that_is_not_an_input_uses_its_training_stats():
@@ -87,3 +94,57 @@ def test_a_target_that_is_not_an_input_uses_its_training_stats():
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="unknown normalisation"):
         WindowNormalization(nn.Identity(), 1, 1, [0], method="minmax")
+
+
+class Zero(nn.Module):
+    """Forecasts 0 for every output (what a zero-initialised head emits)."""
+
+    def __init__(self, n_outputs):
+        super().__init__()
+        self.n_outputs = n_outputs
+
+    def forward(self, z, return_attention=False):
+        out = z.new_zeros(len(z), self.n_outputs)
+        return (out, torch.ones(len(z), 1)) if return_attention else out
+
+
+@pytest.mark.parametrize("method", ["revin", "last", None])
+@pytest.mark.parametrize("affine", [False, True])
+def test_anchored_zero_output_forecasts_the_last_value(method, affine):
+    torch.manual_seed(0)
+    # targets: feature 2, feature 0, and one that is not an input (training mean 7, std 3)
+    wrapper = WindowNormalization(Zero(4 * 3), 3, 4, [2, 0, None], method=method,
+                                  anchor="last", affine=affine,
+                                  target_loc=[0.0, 0.0, 7.0], target_scale=[1.0, 1.0, 3.0])
+    if affine:
+        with torch.no_grad():
+            wrapper.weight.uniform_(0.5, 2.0)
+            wrapper.bias.uniform_(-1, 1)
+    x = torch.randn(5, 20, 3) * 10 + 5
+    out = wrapper(x).view(5, 4, 3)
+    torch.testing.assert_close(out[..., :2], x[:, -1:, [2, 0]].expand(5, 4, 2),
+                               atol=1e-4, rtol=1e-5)
+    # not an input: no last value to anchor on; a zero output is the training mean
+    torch.testing.assert_close(out[..., 2], torch.full((5, 4), 7.0))
+
+
+def test_anchor_adds_to_every_quantile_level():
+    from sklattn.nn.quantiles import QuantileOffsets
+
+    class ZeroMedian(Zero):
+        def zero_output(self):
+            pass
+
+    levels = [0.1, 0.5, 0.9]
+    wrapper = WindowNormalization(QuantileOffsets(ZeroMedian(4), 4, levels), 2, 2, [1, 0],
+                                  method="revin", anchor="last")
+    x = torch.randn(3, 16, 2) * 4 + 10
+    out = wrapper(x).view(3, 2, 2, 3)  # (B, H, T, L)
+    torch.testing.assert_close(out[..., 1], x[:, -1:, [1, 0]].expand(3, 2, 2),
+                               atol=1e-4, rtol=1e-5)
+    assert torch.all(out[..., 0] < out[..., 1]) and torch.all(out[..., 1] < out[..., 2])
+
+
+def test_unknown_anchor_is_refused():
+    with pytest.raises(ValueError, match="anchor"):
+        WindowNormalization(Zero(1), 1, 1, [0], anchor="mean")
