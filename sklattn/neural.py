@@ -27,7 +27,7 @@ from .nn.normalization import WindowNormalization
 from .nn.quantiles import PinballLoss, QuantileOffsets
 from .progress import EpochProgress, batch_progress, show_progress
 from .split import MIN_VALIDATION_WINDOWS, TemporalValidationSplit
-from .stopping import EarlyStoppingFromStart
+from .stopping import EarlyStoppingWithBaseline, last_value_forecast
 from .threads import torch_threads
 
 __all__ = ["NeuralForecasterBase", "document_shared_parameters"]
@@ -59,14 +59,6 @@ _SHARED_PARAMETERS = {
         "univariate windows (n_windows, lookback). It does not cut windows "
         "(``make_windows`` does); after ``fit``, 2D ``X`` is always read with the fitted "
         "window shape.")),
-    "anchor": ('{"last"} or None', (
-        '"last": the module forecasts each target\'s change from its last value in the '
-        "window (in normalised units), and its output layer starts at zero, so the "
-        "untrained model is the last-value (naive) forecast; early stopping scores that "
-        "start on the hold-out first and keeps it when no trained epoch beats it "
-        "(``best_epoch_`` is then 0). Targets that are not input features are not "
-        "anchored. None: the module forecasts the normalised values themselves, from a "
-        "random start (as in RevIN and PatchTST).")),
     "normalization_affine": ("bool", "Learn a per-feature scale and shift after normalising "
                              "(RevIN's affine option)."),
     "max_epochs": ("int", "Upper bound on training epochs (early stopping may end sooner)."),
@@ -92,6 +84,12 @@ _SHARED_PARAMETERS = {
         "step and target in the window's normalised units (so, under RevIN, proportional "
         "to the window's spread), ordered so that quantiles never cross. None: the point "
         "forecast minimises the squared error.")),
+    "baseline": ('{"last"} or None', (
+        '"last": early stopping scores the last-value (naive) forecast on the hold-out '
+        "before the first epoch, as epoch 0, and a trained epoch must beat it to be kept; "
+        "when none does, the fitted model is that forecast (``best_epoch_`` is 0). It "
+        "needs a target among the input features (otherwise, or with None, early "
+        "stopping keeps the best trained epoch).")),
     "early_stopping": ("bool", (
         "Hold out the last ``validation_fraction`` of the windows (after a gap of "
         "``lookback + horizon - 1`` windows, so no validation step is seen in training), "
@@ -178,10 +176,10 @@ class NeuralForecasterBase(WindowForecasterBase):
         in units standardised by its training mean and std, whatever this option.
     target_features : list of (int or None) or None
         See :class:`~sklattn.base.WindowForecasterBase`.
-    lookback, anchor, normalization_affine, max_epochs, batch_size, predict_batch_size, lr,
-    optimizer, weight_decay, optimizer_params, max_grad_norm, quantiles, early_stopping,
-    validation_fraction, patience, random_state, device, checkpoint_dir, n_threads,
-    precision, compile, verbose, progress, callbacks
+    lookback, normalization_affine, max_epochs, batch_size, predict_batch_size, lr,
+    optimizer, weight_decay, optimizer_params, max_grad_norm, quantiles, baseline,
+    early_stopping, validation_fraction, patience, random_state, device, checkpoint_dir,
+    n_threads, precision, compile, verbose, progress, callbacks
         Described once in ``_SHARED_PARAMETERS`` and written, with each estimator's
         defaults, into its docstring by :func:`document_shared_parameters`.
 
@@ -191,7 +189,8 @@ class NeuralForecasterBase(WindowForecasterBase):
         The normalisation used ("auto" resolved).
     best_epoch_ : int
         The epoch whose weights the model holds: the best on the hold-out with early
-        stopping, else the last; 0 means no trained epoch beat the starting model.
+        stopping, else the last; 0 means no trained epoch beat the last-value forecast
+        on the hold-out, and the model is that forecast (its output layer zeroed).
     net_ : skorch.NeuralNetRegressor
         The trained net. ``net_.module_`` is the
         :class:`~sklattn.nn.normalization.WindowNormalization` wrapper and
@@ -201,7 +200,6 @@ class NeuralForecasterBase(WindowForecasterBase):
     _parameter_constraints = {
         **WindowForecasterBase._parameter_constraints,
         "normalization": [StrOptions({"auto", "revin", "last"}), None],
-        "anchor": [StrOptions({"last"}), None],
         "normalization_affine": ["boolean"],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -212,6 +210,7 @@ class NeuralForecasterBase(WindowForecasterBase):
         "optimizer_params": [dict, None],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "quantiles": [list, tuple, None],
+        "baseline": [StrOptions({"last"}), None],
         "early_stopping": ["boolean"],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -343,6 +342,11 @@ class NeuralForecasterBase(WindowForecasterBase):
             return self._auto_normalization
         return None
 
+    def _has_baseline(self):
+        """Whether early stopping starts from the last-value forecast (it needs a target
+        among the inputs)."""
+        return self.baseline is not None and any(t is not None for t in self.target_features_)
+
     def _levels(self):
         """The quantile levels the module emits (``quantiles`` and the median), or None."""
         if self.quantiles is None:
@@ -355,12 +359,9 @@ class NeuralForecasterBase(WindowForecasterBase):
         module = self._build_module(self.window_shape_[1], self.n_outputs_)
         if self.quantiles is not None:
             module = QuantileOffsets(module, self.n_outputs_, self._levels())
-        if self.anchor is not None:
-            module.zero_output()  # the start is the anchor itself: the naive forecast
         return WindowNormalization(
             module, self.window_shape_[1], horizon, self.target_features_,
-            method=self.normalization_, anchor=self.anchor,
-            affine=self.normalization_affine, **normalization)
+            method=self.normalization_, affine=self.normalization_affine, **normalization)
 
     def _wrap_module(self, X3, y3):
         loc, scale = self._target_stats(y3)
@@ -372,8 +373,9 @@ class NeuralForecasterBase(WindowForecasterBase):
         split = self._validation_split(len(y3))
         callbacks = []
         if split is not None:
-            callbacks.append(("early_stopping", EarlyStoppingFromStart(
-                monitor="valid_loss", patience=self.patience, load_best=True)))
+            callbacks.append(("early_stopping", EarlyStoppingWithBaseline(
+                monitor="valid_loss", patience=self.patience, load_best=True,
+                baseline=last_value_forecast if self._has_baseline() else None)))
         if self.checkpoint_dir is not None:
             # After early stopping: it restores early stopping's state after that resets
             # it, and saves the final model after the best weights are back.

@@ -22,8 +22,8 @@ __all__ = ["load", "save"]
 
 FORMAT = "sklattn.estimator"
 FORMAT_VERSION = 3  # 2: large numeric fitted attributes are tensors named "fitted:<name>"
-# 3: neural forecasts anchored on the last value (``anchor``) and "last" normalisation
-# scaled by the window's spread; weights saved before that forecast differently.
+# 3: "last" normalisation scaled by the window's spread (and the last-value baseline's
+# flag in the state): weights saved before that forecast differently.
 OLDEST_FORMAT_VERSION = 3
 
 # Numeric fitted arrays larger than this (e.g. the calibration residuals of
@@ -252,8 +252,8 @@ def load(path):
         raise ValueError(
             f"{path} was written in format version {version} by sklattn "
             f"{metadata.get('sklattn_version')}, whose models turn the same weights into "
-            "different forecasts (before the last-value anchor and the window-scaled "
-            "\"last\" normalisation); this sklattn reads versions "
+            "different forecasts (before the window-scaled \"last\" normalisation); this "
+            "sklattn reads versions "
             f"{OLDEST_FORMAT_VERSION}-{FORMAT_VERSION}: refit the model and save it again")
     cls = _estimator_classes().get(metadata.get("estimator"))
     if cls is None:

@@ -1,11 +1,10 @@
-"""Early stopping that counts the untrained model as a candidate (epoch 0).
+"""Early stopping with a baseline as epoch 0: the last-value forecast.
 
-A forecaster anchored on the last value (``anchor="last"``) starts as the naive forecast.
-On a series where nothing the network learns carries over to the hold-out (exchange
-rates are the textbook case: close to a random walk), every trained epoch scores worse
-there than the start did; plain early stopping would still keep the least bad trained
-epoch. Scoring the start first lets the hold-out decide between "trained" and "not
-trained at all".
+On a series where nothing the network learns carries over to the hold-out (exchange rates are
+the textbook case: close to a random walk), every trained epoch scores worse there than
+the last value; plain early stopping would still keep the least bad trained epoch.
+Scoring the baseline first lets the hold-out decide between "trained" and "the last
+value".
 """
 
 from copy import deepcopy
@@ -13,7 +12,13 @@ from copy import deepcopy
 import torch
 from skorch.callbacks import EarlyStopping
 
-__all__ = ["EarlyStoppingFromStart", "holdout_loss"]
+__all__ = ["EarlyStoppingWithBaseline", "holdout_loss", "last_value_forecast"]
+
+
+def last_value_forecast(module):
+    """Turn ``module`` (a :class:`~sklattn.nn.normalization.WindowNormalization`) into the
+    last-value forecast, in place."""
+    module.to_last_value()
 
 
 def holdout_loss(net, dataset):
@@ -28,31 +33,48 @@ def holdout_loss(net, dataset):
     return total / count
 
 
-class EarlyStoppingFromStart(EarlyStopping):
-    """skorch's :class:`~skorch.callbacks.EarlyStopping`, with the start as epoch 0.
+class EarlyStoppingWithBaseline(EarlyStopping):
+    """skorch's :class:`~skorch.callbacks.EarlyStopping`, with a baseline as epoch 0.
 
-    Before the first epoch the starting model is scored on the hold-out and its weights
-    are kept as the best so far: a trained epoch replaces them only when it beats that
-    score (by skorch's relative ``threshold``). When none does, training stops after
-    ``patience`` epochs and the starting weights are restored.
+    Before the first epoch, ``baseline(module)`` turns a copy of the module's weights into
+    the baseline (the module itself is left as it was, to train from its own start); the
+    baseline is scored on the hold-out and kept as the best so far. A trained epoch
+    replaces it only when it beats that score (by skorch's relative ``threshold``); when
+    none does, training stops after ``patience`` epochs and the baseline's weights are
+    restored.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As :class:`~skorch.callbacks.EarlyStopping` (``load_best=True`` to restore).
+    baseline : callable or None, default=None
+        Sets a module's weights to the baseline in place (a module-level function, so the
+        net pickles); None: plain early stopping.
 
     Attributes
     ----------
-    start_score_ : float or None
-        The starting model's hold-out loss (None without a hold-out).
+    baseline_score_ : float or None
+        The baseline's hold-out loss (None without a baseline or a hold-out).
     best_epoch_ : int
-        As skorch's; 0 when the start is still the best.
+        As skorch's; 0 when the baseline is still the best.
     """
+
+    def __init__(self, *args, baseline=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.baseline = baseline
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        self.start_score_ = None
-        if X is None:
+        self.baseline_score_ = None
+        if self.baseline is None or X is None:
             return
         _, valid = net.get_split_datasets(X, y)
         if valid is None:
             return
-        self.start_score_ = holdout_loss(net, valid)
-        self.dynamic_threshold_ = self._calc_new_threshold(self.start_score_)
+        start = deepcopy(net.module_.state_dict())
+        self.baseline(net.module_)
+        self.baseline_score_ = holdout_loss(net, valid)
+        self.dynamic_threshold_ = self._calc_new_threshold(self.baseline_score_)
         if self.load_best:
             self.best_model_weights_ = deepcopy(net.module_.state_dict())
+        net.module_.load_state_dict(start)  # in place: the optimizer keeps its tensors

@@ -142,11 +142,9 @@ def test_a_model_blown_up_in_its_last_step_returns_no_nan(lagged_windows):
     X, y = lagged_windows
     # One step at an absurd rate: the loss was finite, the weights after it are ~1e30
     # (finite in float32), and any forecast or attention from them overflows.
-    # anchor=None: a random start, so the one step reaches every weight (a zero head
-    # would shield the layers below it from the first step).
     model = TransformerForecaster(d_model=4, n_heads=2, n_layers=1, d_ff=8, max_epochs=1,
                                   batch_size=10**6, lr=1e30, early_stopping=False,
-                                  anchor=None, random_state=0).fit(X[:1], y[:1])
+                                  random_state=0).fit(X[:1], y[:1])
     with pytest.raises(ValueError, match="NaN or infinite"):
         model.predict(X)
     with pytest.raises(ValueError, match="NaN or infinite"):
@@ -156,7 +154,6 @@ def test_a_model_blown_up_in_its_last_step_returns_no_nan(lagged_windows):
 def test_infinite_weights_after_the_last_step_stop_fit(lagged_windows):
     X, y = lagged_windows
     model = LinearForecaster(max_epochs=1, batch_size=10**6, optimizer="sgd", lr=1e38,
-                             max_grad_norm=None, early_stopping=False, anchor=None,
-                             random_state=0)
+                             max_grad_norm=None, early_stopping=False, random_state=0)
     with pytest.raises(ValueError, match="weights are NaN or infinite after epoch 1"):
         model.fit(X, np.asarray(y) * 1e3)

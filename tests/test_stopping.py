@@ -1,5 +1,7 @@
-"""Early stopping from the start: the untrained model is epoch 0 (sklattn/stopping.py),
-and with anchor="last" that start is the last-value forecast."""
+"""Early stopping with the last-value forecast as epoch 0 (sklattn/stopping.py,
+baseline="last")."""
+
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ ESTIMATORS = {
     "linear": lambda: LinearForecaster(),
     "rnn": lambda: AttentionRNNRegressor(hidden_size=8, segment_len=1),
     "patch": lambda: TransformerForecaster(tokens="patch", d_model=8, n_layers=1, d_ff=16),
+    "variate": lambda: TransformerForecaster(tokens="variate", d_model=8, n_layers=1, d_ff=16),
 }
 
 
@@ -31,32 +34,50 @@ def walk():
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)
-def test_untrained_anchored_model_is_the_naive_forecast(walk, name):
+def test_module_to_last_value_is_the_naive_forecast(walk, name):
     X, y = walk
-    model = ESTIMATORS[name]().set_params(max_epochs=1, early_stopping=False, lr=1e-12,
-                                          random_state=0)
-    forecast = model.fit(X, y).predict(X)
-    np.testing.assert_allclose(forecast, NaiveForecaster().fit(X, y).predict(X), atol=1e-5)
-    assert model.best_epoch_ == 1
+    model = ESTIMATORS[name]().set_params(max_epochs=1, early_stopping=False, random_state=0)
+    model.fit(X, y)
+    naive = NaiveForecaster().fit(X, y).predict(X)
+    assert np.abs(model.predict(X) - naive).max() > 1e-3  # trained: not the last value
+    model.net_.module_.to_last_value()
+    np.testing.assert_allclose(model.predict(X), naive, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)
-def test_start_is_scored_on_the_holdout_and_kept_when_no_epoch_beats_it(walk, name):
+def test_baseline_is_scored_on_the_holdout_and_kept_when_no_epoch_beats_it(walk, name):
     X, y = walk
-    # A learning rate far too high: every trained epoch is worse than the start.
+    # A learning rate far too high: every trained epoch is worse than the last value.
     model = ESTIMATORS[name]().set_params(max_epochs=3, patience=2, lr=0.5, random_state=0)
     model.fit(X, y)
     stopper = dict(model.net_.callbacks_)["early_stopping"]
     n_holdout = model._holdout_size(len(X))
     naive = NaiveForecaster().fit(X, y)
     naive_holdout_mse = np.mean((naive.predict(X[-n_holdout:]) - y[-n_holdout:]) ** 2)
-    assert stopper.start_score_ == pytest.approx(naive_holdout_mse, rel=1e-4)
-    assert all(row["valid_loss"] > stopper.start_score_ for row in model.net_.history)
+    assert stopper.baseline_score_ == pytest.approx(naive_holdout_mse, rel=1e-4)
+    assert all(row["valid_loss"] > stopper.baseline_score_ for row in model.net_.history)
     assert model.best_epoch_ == 0
     np.testing.assert_allclose(model.predict(X), naive.predict(X), atol=1e-5)
+    # the kept baseline survives pickling and the interval calibration uses it
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+    lower, upper = model.predict_interval(X[-5:])
+    assert np.all(lower <= naive.predict(X[-5:])) and np.all(naive.predict(X[-5:]) <= upper)
 
 
-def test_a_trained_epoch_that_beats_the_start_is_kept():
+def test_training_starts_from_the_modules_own_start_not_the_baseline(walk):
+    X, y = walk
+    model = LinearForecaster(max_epochs=1, patience=1, lr=1e-12, random_state=0).fit(X, y)
+    plain = LinearForecaster(max_epochs=1, early_stopping=False, lr=1e-12, random_state=0)
+    plain.fit(X, y)
+    stopper = dict(model.net_.callbacks_)["early_stopping"]
+    # with no learning at all, the epoch is the random start: worse than the last value
+    assert model.net_.history[-1]["valid_loss"] > stopper.baseline_score_
+    assert model.best_epoch_ == 0
+    assert np.abs(plain.predict(X) - model.predict(X)).max() > 1e-3
+
+
+def test_a_trained_epoch_that_beats_the_baseline_is_kept():
     t = np.arange(600)
     frame = pd.DataFrame({"a": np.sin(2 * np.pi * t / 12)})
     X, y = make_windows(frame, lookback=24, horizon=6, targets="a")
@@ -64,12 +85,13 @@ def test_a_trained_epoch_that_beats_the_start_is_kept():
     stopper = dict(model.net_.callbacks_)["early_stopping"]
     assert model.best_epoch_ >= 1
     best = model.net_.history[model.best_epoch_ - 1]["valid_loss"]
-    assert best < 0.1 * stopper.start_score_
+    assert best < 0.1 * stopper.baseline_score_
 
 
-def test_without_anchor_the_start_is_random_not_naive(walk):
+@pytest.mark.parametrize("params", [{"baseline": None}, {"target_features": [None]}])
+def test_without_a_baseline_or_a_target_among_the_inputs_there_is_none(walk, params):
     X, y = walk
-    model = LinearForecaster(anchor=None, max_epochs=1, early_stopping=False, lr=1e-12,
-                             random_state=0).fit(X, y)
-    naive = NaiveForecaster().fit(X, y).predict(X)
-    assert np.abs(model.predict(X) - naive).max() > 0.1
+    model = LinearForecaster(max_epochs=2, lr=0.5, random_state=0, **params).fit(X, y)
+    stopper = dict(model.net_.callbacks_)["early_stopping"]
+    assert stopper.baseline_score_ is None
+    assert model.best_epoch_ >= 1

@@ -46,18 +46,17 @@ class LinearForecaster(NeuralForecasterBase):
     }
 
     def __init__(self, decomposition=True, kernel_size=25, *,
-                 normalization="auto", anchor="last", normalization_affine=False,
-                 target_features=None,
+                 normalization="auto", normalization_affine=False, target_features=None,
                  lookback=None, max_epochs=100, batch_size=64, predict_batch_size=1024, lr=3e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  quantiles=None,
-                 early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
+                 baseline="last", early_stopping=True, validation_fraction=0.1, patience=5,
+                 random_state=None,
                  device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
                  compile=False, verbose=0, progress="auto", callbacks=None):
         self.decomposition = decomposition
         self.kernel_size = kernel_size
         self.normalization = normalization
-        self.anchor = anchor
         self.normalization_affine = normalization_affine
         self.target_features = target_features
         self.lookback = lookback
@@ -70,6 +69,7 @@ class LinearForecaster(NeuralForecasterBase):
         self.optimizer_params = optimizer_params
         self.max_grad_norm = max_grad_norm
         self.quantiles = quantiles
+        self.baseline = baseline
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience

@@ -81,12 +81,12 @@ class TransformerForecaster(NeuralForecasterBase):
 
     def __init__(self, tokens="patch", d_model=16, n_heads=4, n_layers=3, d_ff=128,
                  dropout=0.2, patch_len="auto", stride="auto", *,
-                 normalization="auto", anchor="last", normalization_affine=False,
-                 target_features=None,
+                 normalization="auto", normalization_affine=False, target_features=None,
                  lookback=None, max_epochs=30, batch_size=64, predict_batch_size=256, lr=1e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  quantiles=None,
-                 early_stopping=True, validation_fraction=0.1, patience=5, random_state=None,
+                 baseline="last", early_stopping=True, validation_fraction=0.1, patience=5,
+                 random_state=None,
                  device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
                  compile=False, verbose=0, progress="auto", callbacks=None):
         self.tokens = tokens
@@ -98,7 +98,6 @@ class TransformerForecaster(NeuralForecasterBase):
         self.patch_len = patch_len
         self.stride = stride
         self.normalization = normalization
-        self.anchor = anchor
         self.normalization_affine = normalization_affine
         self.target_features = target_features
         self.lookback = lookback
@@ -111,6 +110,7 @@ class TransformerForecaster(NeuralForecasterBase):
         self.optimizer_params = optimizer_params
         self.max_grad_norm = max_grad_norm
         self.quantiles = quantiles
+        self.baseline = baseline
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience

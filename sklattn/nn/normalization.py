@@ -3,9 +3,9 @@
 Real series move their level between training and test. Normalising every window by its
 own statistics (RevIN, Kim et al. 2022) or by its last value (NLinear, Zeng et al. 2023)
 lets a model trained on one level forecast at another; the forecast of each target is
-mapped back with the statistics of the same feature in the input window. With an anchor,
-the forecaster forecasts each target's change from its last value in the window, so a
-forecaster whose output is zero forecasts the last value (the naive forecast).
+mapped back with the statistics of the same feature in the input window.
+``to_last_value()`` turns the wrapper into the last-value (naive) forecast, the baseline
+that early stopping compares trained epochs against.
 """
 
 import torch
@@ -32,13 +32,6 @@ class WindowNormalization(nn.Module):
         "revin": subtract each feature's mean over the window and divide by its std.
         "last": subtract each feature's last value in the window (NLinear) and divide by
         its std over the window, as RevIN does. None: leave the inputs as they are.
-    anchor : {"last"} or None
-        "last": the forecaster's output for a target that is an input is its change from
-        that feature's last value in the window, in normalised units (the normalised last
-        value is added before the normalisation is undone), so that a zero output
-        forecasts the last value. With ``method="last"`` this changes nothing (the
-        normalised last value is 0). Targets that are not inputs have no last value and
-        are not anchored. None: the output is the forecast itself, in normalised units.
     affine : bool
         After normalising, apply a learned per-feature scale and shift (RevIN's affine
         option); undone on the targets' forecasts.
@@ -50,16 +43,16 @@ class WindowNormalization(nn.Module):
     """
 
     def __init__(self, forecaster, n_features, horizon, target_features, *, method="revin",
-                 anchor=None, affine=False, target_loc=None, target_scale=None, eps=1e-5):
+                 affine=False, target_loc=None, target_scale=None, eps=1e-5):
         super().__init__()
         if method not in ("revin", "last", None):
             raise ValueError(f"unknown normalisation method {method!r}")
-        if anchor not in ("last", None):
-            raise ValueError(f"unknown anchor {anchor!r}")
         self.forecaster = forecaster
         self.horizon = horizon
         self.method = method
-        self.anchor = anchor
+        # True after to_last_value(): each target that is an input is forecast by its
+        # last value (a buffer, so a saved or pickled model keeps it).
+        self.register_buffer("last_value", torch.tensor(False))
         self.eps = eps
         n_targets = len(target_features)
         known = [t is not None for t in target_features]
@@ -75,6 +68,14 @@ class WindowNormalization(nn.Module):
         if affine:
             self.weight = nn.Parameter(torch.ones(n_features))
             self.bias = nn.Parameter(torch.zeros(n_features))
+
+    def to_last_value(self):
+        """Become the last-value forecast: zero the forecaster's output layer
+        (``forecaster.zero_output()``) and add each target's last value to it. Targets
+        that are not inputs are then forecast by their ``target_loc``; a quantile
+        forecaster keeps its offsets around the last value."""
+        self.forecaster.zero_output()
+        self.last_value.fill_(True)
 
     def _stats(self, x):
         """Per-window, per-feature ``(loc, scale)``, each (batch, 1, n_features)."""
@@ -129,7 +130,7 @@ class WindowNormalization(nn.Module):
         # A quantile forecaster emits n_levels values per output (levels fastest): each
         # level is mapped back like a point forecast.
         out = out.view(batch, self.horizon, n_targets, -1)  # (B, H, T, L)
-        if self.anchor == "last":
+        if self.last_value:
             last = z[:, -1, self.target_index]  # (B, T): each target's normalised last value
             last = torch.where(self.target_known, last, torch.zeros_like(last))
             out = out + last[:, None, :, None]

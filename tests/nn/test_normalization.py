@@ -97,11 +97,15 @@ def test_unknown_method_is_refused():
 
 
 class Zero(nn.Module):
-    """Forecasts 0 for every output (what a zero-initialised head emits)."""
+    """Forecasts 0 for every output (what a zeroed output layer emits)."""
 
     def __init__(self, n_outputs):
         super().__init__()
         self.n_outputs = n_outputs
+        self.zeroed = False
+
+    def zero_output(self):
+        self.zeroed = True
 
     def forward(self, z, return_attention=False):
         out = z.new_zeros(len(z), self.n_outputs)
@@ -110,41 +114,43 @@ class Zero(nn.Module):
 
 @pytest.mark.parametrize("method", ["revin", "last", None])
 @pytest.mark.parametrize("affine", [False, True])
-def test_anchored_zero_output_forecasts_the_last_value(method, affine):
+def test_to_last_value_forecasts_the_last_value(method, affine):
     torch.manual_seed(0)
     # targets: feature 2, feature 0, and one that is not an input (training mean 7, std 3)
     wrapper = WindowNormalization(Zero(4 * 3), 3, 4, [2, 0, None], method=method,
-                                  anchor="last", affine=affine,
-                                  target_loc=[0.0, 0.0, 7.0], target_scale=[1.0, 1.0, 3.0])
+                                  affine=affine, target_loc=[0.0, 0.0, 7.0],
+                                  target_scale=[1.0, 1.0, 3.0])
     if affine:
         with torch.no_grad():
             wrapper.weight.uniform_(0.5, 2.0)
             wrapper.bias.uniform_(-1, 1)
     x = torch.randn(5, 20, 3) * 10 + 5
+    before = wrapper(x).view(5, 4, 3)
+    wrapper.to_last_value()
+    assert wrapper.forecaster.zeroed and "last_value" in wrapper.state_dict()
     out = wrapper(x).view(5, 4, 3)
     torch.testing.assert_close(out[..., :2], x[:, -1:, [2, 0]].expand(5, 4, 2),
                                atol=1e-4, rtol=1e-5)
-    # not an input: no last value to anchor on; a zero output is the training mean
+    # not an input: no last value; a zero output is the training mean, as before
     torch.testing.assert_close(out[..., 2], torch.full((5, 4), 7.0))
+    torch.testing.assert_close(before[..., 2], out[..., 2])
+    # the flag is state: a fresh wrapper that loads it forecasts the same
+    fresh = WindowNormalization(Zero(4 * 3), 3, 4, [2, 0, None], method=method,
+                                affine=affine, target_loc=[0.0, 0.0, 7.0],
+                                target_scale=[1.0, 1.0, 3.0])
+    fresh.load_state_dict(wrapper.state_dict())
+    torch.testing.assert_close(fresh(x), wrapper(x))
 
 
-def test_anchor_adds_to_every_quantile_level():
+def test_last_value_adds_to_every_quantile_level():
     from sklattn.nn.quantiles import QuantileOffsets
 
-    class ZeroMedian(Zero):
-        def zero_output(self):
-            pass
-
     levels = [0.1, 0.5, 0.9]
-    wrapper = WindowNormalization(QuantileOffsets(ZeroMedian(4), 4, levels), 2, 2, [1, 0],
-                                  method="revin", anchor="last")
+    wrapper = WindowNormalization(QuantileOffsets(Zero(4), 4, levels), 2, 2, [1, 0],
+                                  method="revin")
+    wrapper.to_last_value()
     x = torch.randn(3, 16, 2) * 4 + 10
     out = wrapper(x).view(3, 2, 2, 3)  # (B, H, T, L)
     torch.testing.assert_close(out[..., 1], x[:, -1:, [1, 0]].expand(3, 2, 2),
                                atol=1e-4, rtol=1e-5)
     assert torch.all(out[..., 0] < out[..., 1]) and torch.all(out[..., 1] < out[..., 2])
-
-
-def test_unknown_anchor_is_refused():
-    with pytest.raises(ValueError, match="anchor"):
-        WindowNormalization(Zero(1), 1, 1, [0], anchor="mean")

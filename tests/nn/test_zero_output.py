@@ -1,5 +1,5 @@
 """Every forecaster module can zero its output layer: it then forecasts 0 for any window
-(the estimators' start under anchor="last": the last-value forecast)."""
+(inside WindowNormalization.to_last_value(): the last-value forecast)."""
 
 import pytest
 import torch
