@@ -229,8 +229,10 @@ def report(results=None, published=None):
 
         for r in rows:
             epochs = (f"{r['epochs_run']} ({r['best_epoch']})" if "epochs_run" in r else "")
-            note = (f"trained on {r['n_train_windows']} windows only" if r["train_subset"]
-                    else "")
+            notes = [f"trained on {r['n_train_windows']} windows only"] if r["train_subset"] else []
+            if r.get("best_epoch") == 0 and r.get("early_stopping_holdout"):
+                notes.append("last value kept: no epoch beat it on the hold-out")
+            note = "; ".join(notes)
             lines.append(f"| {r['model']} | {r['test_mse']:.4f} | {r['test_mae']:.4f} | "
                          f"{ratio(r, naive)} | {ratio(r, linear)} | {epochs} | "
                          f"{r['fit_seconds']:.0f} | {r.get('meta', {}).get('commit', '')} | "
