@@ -255,12 +255,16 @@ class WindowForecasterBase(RegressorMixin, BaseEstimator):
         if n_holdout is not None:
             self._calibrate_windows(X3[-n_holdout:], y3[-n_holdout:])
 
+    def _holdout_split(self):
+        """The hold-out: the last ``validation_fraction`` of the windows, after a gap of
+        ``lookback + horizon - 1`` windows (no step shared with a training window)."""
+        horizon, _ = self._horizon_and_targets()
+        return TemporalValidationSplit(self.validation_fraction,
+                                       self.window_shape_[0] + horizon - 1)
+
     def _holdout_size(self, n_windows):
         """Windows at the end held out from training (after the leakage gap), or None."""
-        horizon, _ = self._horizon_and_targets()
-        split = TemporalValidationSplit(self.validation_fraction,
-                                        self.window_shape_[0] + horizon - 1)
-        sizes = split.sizes(n_windows)
+        sizes = self._holdout_split().sizes(n_windows)
         return None if sizes is None else sizes[1]
 
     def _horizon_and_targets(self):

@@ -26,7 +26,7 @@ from .net import ForecastNet
 from .nn.normalization import WindowNormalization
 from .nn.quantiles import PinballLoss, QuantileOffsets
 from .progress import EpochProgress, batch_progress, show_progress
-from .split import MIN_VALIDATION_WINDOWS, TemporalValidationSplit
+from .split import MIN_VALIDATION_WINDOWS
 from .stopping import EarlyStoppingWithBaseline, last_value_forecast
 from .threads import torch_threads
 
@@ -299,9 +299,7 @@ class NeuralForecasterBase(WindowForecasterBase):
     def _validation_split(self, n_windows):
         if not self.early_stopping:
             return None
-        lookback = self.window_shape_[0]
-        horizon, _ = self._horizon_and_targets()
-        split = TemporalValidationSplit(self.validation_fraction, lookback + horizon - 1)
+        split = self._holdout_split()
         if split.sizes(n_windows) is None:
             warnings.warn(
                 f"{type(self).__name__}: early stopping is skipped and the net trains for "
