@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sklattn
 from sklattn import (
     AttentionRNNRegressor,
     LinearForecaster,
@@ -45,7 +46,8 @@ def test_module_to_last_value_is_the_naive_forecast(walk, name):
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)
-def test_baseline_is_scored_on_the_holdout_and_kept_when_no_epoch_beats_it(walk, name):
+def test_baseline_is_scored_on_the_holdout_and_kept_when_no_epoch_beats_it(walk, name,
+                                                                          tmp_path):
     X, y = walk
     # A learning rate far too high: every trained epoch is worse than the last value.
     model = ESTIMATORS[name]().set_params(max_epochs=3, patience=2, lr=0.5, random_state=0)
@@ -58,9 +60,12 @@ def test_baseline_is_scored_on_the_holdout_and_kept_when_no_epoch_beats_it(walk,
     assert all(row["valid_loss"] > stopper.baseline_score_ for row in model.net_.history)
     assert model.best_epoch_ == 0
     np.testing.assert_allclose(model.predict(X), naive.predict(X), atol=1e-5)
-    # the kept baseline survives pickling and the interval calibration uses it
+    # the kept baseline survives pickling and saving, and the interval calibration uses it
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.predict(X), model.predict(X))
+    sklattn.save(model, tmp_path / "model.sklattn")
+    np.testing.assert_array_equal(sklattn.load(tmp_path / "model.sklattn").predict(X),
+                                  model.predict(X))
     lower, upper = model.predict_interval(X[-5:])
     assert np.all(lower <= naive.predict(X[-5:])) and np.all(naive.predict(X[-5:]) <= upper)
 
