@@ -29,6 +29,7 @@ from .progress import EpochProgress, batch_progress, show_progress
 from .split import MIN_VALIDATION_WINDOWS
 from .stopping import EarlyStoppingWithBaseline, last_value_forecast
 from .threads import torch_threads
+from .warmstart import LeastSquaresStart
 
 __all__ = ["NeuralForecasterBase", "document_shared_parameters"]
 
@@ -136,6 +137,13 @@ _SHARED_PARAMETERS = {
 _PLACEHOLDER = "    <shared parameters>\n"
 
 
+def point_forecaster(module):
+    """The estimator's own module inside a fitted net's module: below the normalisation
+    and, with ``quantiles``, below the quantile offsets."""
+    forecaster = module.forecaster
+    return forecaster.forecaster if isinstance(forecaster, QuantileOffsets) else forecaster
+
+
 def document_shared_parameters(cls):
     """Class decorator: put the shared parameters, with ``cls``'s defaults, in its docstring.
 
@@ -189,8 +197,10 @@ class NeuralForecasterBase(WindowForecasterBase):
         The normalisation used ("auto" resolved).
     best_epoch_ : int
         The epoch whose weights the model holds: the best on the hold-out with early
-        stopping, else the last; 0 means no trained epoch beat the last-value forecast
-        on the hold-out, and the model is that forecast (its output layer zeroed).
+        stopping, else the last; 0 means no trained epoch beat epoch 0 on the hold-out:
+        the last-value forecast (output layer zeroed), or, where a linear map starts at
+        its least-squares fit (the linear baseline, the RNN's ``linear_skip``), that
+        start, whichever scored lower.
     net_ : skorch.NeuralNetRegressor
         The trained net. ``net_.module_`` is the
         :class:`~sklattn.nn.normalization.WindowNormalization` wrapper and
@@ -235,6 +245,11 @@ class NeuralForecasterBase(WindowForecasterBase):
     def _prepare_fit(self, lookback, n_features):
         """Raise ValueError when the module cannot take these windows and y; set any
         fitted attributes of the subclass's own (called in fit, after validation)."""
+
+    def _least_squares_start(self):
+        """``(locate, freeze)`` when a linear map in the module starts at its
+        least-squares fit (:class:`~sklattn.warmstart.LeastSquaresStart`), else None."""
+        return None
 
     # -- validation ----------------------------------------------------------------------
 
@@ -370,10 +385,18 @@ class NeuralForecasterBase(WindowForecasterBase):
         module = self._wrap_module(X3, y3)
         split = self._validation_split(len(y3))
         callbacks = []
+        warm = self._least_squares_start()
+        if warm is not None and any(t is not None for t in self.target_features_):
+            # Before early stopping, which scores the fitted start as an epoch 0 candidate.
+            locate, freeze = warm
+            callbacks.append(("least_squares_start", LeastSquaresStart(locate, freeze=freeze)))
+        else:
+            warm = None
         if split is not None:
             callbacks.append(("early_stopping", EarlyStoppingWithBaseline(
                 monitor="valid_loss", patience=self.patience, load_best=True,
-                baseline=last_value_forecast if self._has_baseline() else None)))
+                baseline=last_value_forecast if self._has_baseline() else None,
+                score_start=warm is not None)))
         if self.checkpoint_dir is not None:
             # After early stopping: it restores early stopping's state after that resets
             # it, and saves the final model after the best weights are back.

@@ -2,12 +2,16 @@
 
 from numbers import Integral
 
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..neural import NeuralForecasterBase, document_shared_parameters
+from ..neural import NeuralForecasterBase, document_shared_parameters, point_forecaster
 from ..nn.linear import WindowLinear
 
 __all__ = ["LinearForecaster"]
+
+
+def _linear_module(module):
+    return point_forecaster(module)
 
 
 @document_shared_parameters
@@ -26,6 +30,14 @@ class LinearForecaster(NeuralForecasterBase):
     decomposition : bool, default=True
     kernel_size : int, default=25
         Steps in the moving average of the decomposition (capped at the lookback).
+    init : {"lstsq", "random"}, default="lstsq"
+        Where training starts. "lstsq": the map's least-squares fit on the training
+        windows (with a light ridge, from the targets that are input features; with
+        decomposition both maps start at it), which early stopping scores as epoch 0
+        beside the last value, so training keeps it unless an epoch beats it on the
+        hold-out. "random": PyTorch's default initialisation (as DLinear trains). On
+        the benchmark data the least-squares start scores lower (see
+        docs/real_data.md).
     normalization : {"auto", "revin", "last"} or None, default="auto"
         "auto": "revin" when a target is an input feature, else None (see
         :class:`~sklattn.neural.NeuralForecasterBase`).
@@ -43,9 +55,10 @@ class LinearForecaster(NeuralForecasterBase):
         **NeuralForecasterBase._parameter_constraints,
         "decomposition": ["boolean"],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"lstsq", "random"})],
     }
 
-    def __init__(self, decomposition=True, kernel_size=25, *,
+    def __init__(self, decomposition=True, kernel_size=25, init="lstsq", *,
                  normalization="auto", normalization_affine=False, target_features=None,
                  lookback=None, max_epochs=100, batch_size=64, predict_batch_size=1024, lr=3e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
@@ -56,6 +69,7 @@ class LinearForecaster(NeuralForecasterBase):
                  compile=False, verbose=0, progress="auto", callbacks=None):
         self.decomposition = decomposition
         self.kernel_size = kernel_size
+        self.init = init
         self.normalization = normalization
         self.normalization_affine = normalization_affine
         self.target_features = target_features
@@ -82,6 +96,9 @@ class LinearForecaster(NeuralForecasterBase):
         self.verbose = verbose
         self.progress = progress
         self.callbacks = callbacks
+
+    def _least_squares_start(self):
+        return (_linear_module, False) if self.init == "lstsq" else None
 
     def _build_module(self, n_features, n_outputs):
         lookback = self.window_shape_[0]

@@ -4,11 +4,15 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..neural import NeuralForecasterBase, document_shared_parameters
+from ..neural import NeuralForecasterBase, document_shared_parameters, point_forecaster
 from ..nn.linear import WindowLinear
 from ..nn.rnn import AttentionRNN
 
 __all__ = ["AttentionRNNRegressor"]
+
+
+def _skip_module(module):
+    return point_forecaster(module).skip
 
 
 @document_shared_parameters
@@ -55,10 +59,14 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         are then per segment, shared among its steps.
     linear_skip : bool, default=True
         Add a linear forecast of each target from its own window (as
-        :class:`~sklattn.LinearForecaster` without decomposition) to the head's output,
-        trained jointly: LSTNet's autoregressive "highway". The recurrent part then
-        models what the linear map leaves over, which keeps the forecast's scale tied
-        to the input's (see docs/attention_rnn.md for the measurements behind the default).
+        :class:`~sklattn.LinearForecaster` without decomposition) to the head's output:
+        LSTNet's autoregressive "highway". When a target is an input feature, the map
+        is first fitted by least squares on the training windows and then kept fixed,
+        the head starts at zero, and early stopping scores that start (the linear
+        forecast alone) as epoch 0: the recurrent part learns what the linear forecast
+        leaves over, and is kept only where that helps on the hold-out. Without such a
+        target the map trains jointly with the rest. See docs/attention_rnn.md and
+        docs/real_data.md for the measurements behind the default.
     normalization : {"auto", "revin", "last"} or None, default="auto"
         "auto": "last" when a target is an input feature, else None (see
         :class:`~sklattn.neural.NeuralForecasterBase`).
@@ -187,6 +195,9 @@ class AttentionRNNRegressor(NeuralForecasterBase):
                 f"segment_len={self.segment_len_} (2D X with {lookback} feature(s) per row "
                 f"is read as univariate windows of that length)"
             )
+
+    def _least_squares_start(self):
+        return (_skip_module, True) if self.linear_skip else None
 
     def _build_module(self, n_features, n_outputs):
         lookback = self.window_shape_[0]

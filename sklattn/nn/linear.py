@@ -4,14 +4,16 @@ One linear map from the ``lookback`` past values of a feature to its ``horizon``
 values, shared by every feature (channel independent). With ``decomposition`` the window
 is split into a moving-average trend and the remainder, each with its own map (DLinear);
 without it, one map (NLinear when the windows are normalised by their last value).
+:class:`LeastSquares` solves that map in closed form, to start training from it.
 """
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .targets import TargetSelect
 
-__all__ = ["WindowLinear", "moving_average"]
+__all__ = ["LeastSquares", "WindowLinear", "moving_average"]
 
 
 def moving_average(x, kernel_size):
@@ -52,6 +54,23 @@ class WindowLinear(nn.Module):
                 nn.init.zeros_(layer.bias)
         self.select.zero_output()
 
+    def maps(self):
+        """The linear layers from the window to the forecast (the trend's, if any, too)."""
+        return [layer for layer in (self.remainder, self.trend) if layer is not None]
+
+    def set_map(self, weight, bias):
+        """Make every feature's forecast ``weight @ window + bias``.
+
+        ``weight`` (horizon, lookback), ``bias`` (horizon,). With decomposition both
+        maps get ``weight`` (their sum then reads the whole window) and the remainder's
+        bias carries ``bias``.
+        """
+        with torch.no_grad():
+            for layer in self.maps():
+                layer.weight.copy_(weight)
+                layer.bias.zero_()
+            self.remainder.bias.copy_(bias)
+
     def forward(self, x):
         """(batch, lookback, n_features) -> (batch, horizon * n_targets)."""
         if self.trend is None:
@@ -61,3 +80,38 @@ class WindowLinear(nn.Module):
             out = (self.remainder((x - trend).transpose(1, 2))
                    + self.trend(trend.transpose(1, 2)))
         return self.select(out.transpose(1, 2)).reshape(len(x), -1)
+
+
+class LeastSquares:
+    """A map ``x -> W x + b`` from ``n_inputs`` values to ``n_outputs`` values, fitted by
+    weighted least squares with a light ridge, from rows added batch by batch.
+
+    Minimises ``sum_n w_n^2 ||W x_n + b - y_n||^2 + ridge * d * ||[W, b]||^2``, ``d`` the
+    mean diagonal of the Gram matrix (so ``ridge`` is relative to the data's scale).
+    Accumulates the normal equations in float64: memory is ``(n_inputs + 1)^2`` whatever
+    the number of rows.
+    """
+
+    def __init__(self, n_inputs, n_outputs):
+        self.gram = torch.zeros(n_inputs + 1, n_inputs + 1, dtype=torch.float64)
+        self.cross = torch.zeros(n_inputs + 1, n_outputs, dtype=torch.float64)
+        self.n_rows = 0
+
+    def update(self, inputs, targets, weights):
+        """Add rows: ``inputs`` (N, n_inputs), ``targets`` (N, n_outputs), ``weights`` (N,)."""
+        w = weights.detach().to("cpu", torch.float64)[:, None]
+        ones = torch.ones(len(w), 1, dtype=torch.float64)
+        rows = torch.cat([inputs.detach().to("cpu", torch.float64), ones], dim=1) * w
+        self.gram += rows.T @ rows
+        self.cross += rows.T @ (targets.detach().to("cpu", torch.float64) * w)
+        self.n_rows += len(w)
+
+    def solve(self, ridge=1e-3):
+        """Return ``(W, b)``: float32 tensors of shape (n_outputs, n_inputs) and (n_outputs,)."""
+        if self.n_rows == 0:
+            raise ValueError("no rows were added")
+        size = len(self.gram)
+        penalty = ridge * torch.diagonal(self.gram).mean().clamp_min(1e-12)
+        solution = torch.linalg.solve(
+            self.gram + penalty * torch.eye(size, dtype=torch.float64), self.cross)
+        return solution[:-1].T.float().contiguous(), solution[-1].float()

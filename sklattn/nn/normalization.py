@@ -101,6 +101,39 @@ class WindowNormalization(nn.Module):
             z = z * self.weight + self.bias
         return z, (loc, scale)
 
+    def least_squares_rows(self, x, y):
+        """What a channel-independent linear map of a target's own normalised window must
+        fit, as weighted least-squares rows, for each target that is an input.
+
+        The forecast ``m`` of a target at input position ``f`` is mapped back as
+        ``m * scale_f + loc_f``, so its squared error in data units is
+        ``scale_f^2 * (m - (y - loc_f) / scale_f)^2``. Valid while the affine
+        parameters are at their start (identity).
+
+        Parameters
+        ----------
+        x : tensor of shape (batch, lookback, n_features)
+        y : tensor of shape (batch, horizon * n_targets), horizon-major
+
+        Returns
+        -------
+        inputs : (batch * n_known, lookback)
+        targets : (batch * n_known, horizon)
+        weights : (batch * n_known,)
+        """
+        batch = x.shape[0]
+        z, (loc, scale) = self.normalize(x)
+        features = self.target_index[self.target_known]  # (K,)
+        y = y.reshape(batch, self.horizon, -1)[..., self.target_known]  # (B, H, K)
+        inputs = z[:, :, features].transpose(1, 2).reshape(-1, z.shape[1])  # (B*K, L)
+        if loc is None:
+            targets, weights = y, torch.ones(batch, len(features), device=x.device)
+        else:
+            loc, scale = loc[:, :, features], scale[:, :, features]  # (B, 1, K)
+            targets, weights = (y - loc) / scale, scale[:, 0]
+        targets = targets.transpose(1, 2).reshape(-1, self.horizon)  # (B*K, H)
+        return inputs, targets, weights.reshape(-1)
+
     def denormalize(self, out, stats):
         """Map a normalised forecast (batch, steps, n_targets) back to data units."""
         loc, scale = stats
