@@ -31,8 +31,9 @@ class LeastSquaresStart(Callback):
         ``locate(module)`` returns the ``WindowLinear`` inside the net's module (a
         module-level function, so the net pickles).
     freeze : bool, default=False
-        After the fit, stop training the map (``requires_grad=False``): the rest of
-        the module then learns what the linear forecast leaves over.
+        After the fit, stop training the map (``requires_grad=False`` until training
+        ends, then back, so a fitted net computes as a loaded one does): the rest of the
+        module learns what the linear forecast leaves over.
     ridge : float, default=1e-3
         Relative ridge penalty (see :class:`~sklattn.nn.linear.LeastSquares`).
 
@@ -63,6 +64,11 @@ class LeastSquaresStart(Callback):
                 solver.update(*rows)
         linear.set_map(*solver.solve(self.ridge))
         self.n_rows_ = solver.n_rows
-        if self.freeze:
-            for layer in linear.maps():
-                layer.requires_grad_(False)
+        self._set_trainable(net, not self.freeze)
+
+    def on_train_end(self, net, **kwargs):
+        self._set_trainable(net, True)
+
+    def _set_trainable(self, net, trainable):
+        for layer in self.locate(net.module_).maps():
+            layer.requires_grad_(trainable)

@@ -16,9 +16,10 @@ from sklattn import (
     make_windows,
 )
 
+# Random starts: a least-squares start is a second epoch 0 candidate (test_warmstart.py).
 ESTIMATORS = {
-    "linear": lambda: LinearForecaster(),
-    "rnn": lambda: AttentionRNNRegressor(hidden_size=8, segment_len=1),
+    "linear": lambda: LinearForecaster(init="random"),
+    "rnn": lambda: AttentionRNNRegressor(hidden_size=8, segment_len=1, linear_skip=False),
     "patch": lambda: TransformerForecaster(tokens="patch", d_model=8, n_layers=1, d_ff=16),
     "variate": lambda: TransformerForecaster(tokens="variate", d_model=8, n_layers=1, d_ff=16),
 }
@@ -34,10 +35,13 @@ def walk():
     return make_windows(frame, lookback=24, horizon=4, targets="walk")
 
 
-@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize("name", [*ESTIMATORS, "linear-lstsq", "rnn-skip"])
 def test_module_to_last_value_is_the_naive_forecast(walk, name):
     X, y = walk
-    model = ESTIMATORS[name]().set_params(max_epochs=1, early_stopping=False, random_state=0)
+    defaults = {"linear-lstsq": lambda: LinearForecaster(),
+                "rnn-skip": lambda: AttentionRNNRegressor(hidden_size=8, segment_len=1)}
+    model = {**ESTIMATORS, **defaults}[name]().set_params(max_epochs=1, early_stopping=False,
+                                                          random_state=0)
     model.fit(X, y)
     naive = NaiveForecaster().fit(X, y).predict(X)
     assert np.abs(model.predict(X) - naive).max() > 1e-3  # trained: not the last value
@@ -72,8 +76,10 @@ def test_baseline_is_scored_on_the_holdout_and_kept_when_no_epoch_beats_it(walk,
 
 def test_training_starts_from_the_modules_own_start_not_the_baseline(walk):
     X, y = walk
-    model = LinearForecaster(max_epochs=1, patience=1, lr=1e-12, random_state=0).fit(X, y)
-    plain = LinearForecaster(max_epochs=1, early_stopping=False, lr=1e-12, random_state=0)
+    model = LinearForecaster(init="random", max_epochs=1, patience=1, lr=1e-12, random_state=0)
+    model.fit(X, y)
+    plain = LinearForecaster(init="random", max_epochs=1, early_stopping=False, lr=1e-12,
+                             random_state=0)
     plain.fit(X, y)
     stopper = dict(model.net_.callbacks_)["early_stopping"]
     # with no learning at all, the epoch is the random start: worse than the last value
@@ -86,7 +92,7 @@ def test_a_trained_epoch_that_beats_the_baseline_is_kept():
     t = np.arange(600)
     frame = pd.DataFrame({"a": np.sin(2 * np.pi * t / 12)})
     X, y = make_windows(frame, lookback=24, horizon=6, targets="a")
-    model = LinearForecaster(max_epochs=20, lr=1e-2, random_state=0).fit(X, y)
+    model = LinearForecaster(init="random", max_epochs=20, lr=1e-2, random_state=0).fit(X, y)
     stopper = dict(model.net_.callbacks_)["early_stopping"]
     assert model.best_epoch_ >= 1
     best = model.net_.history[model.best_epoch_ - 1]["valid_loss"]
@@ -96,7 +102,8 @@ def test_a_trained_epoch_that_beats_the_baseline_is_kept():
 @pytest.mark.parametrize("params", [{"baseline": None}, {"target_features": [None]}])
 def test_without_a_baseline_or_a_target_among_the_inputs_there_is_none(walk, params):
     X, y = walk
-    model = LinearForecaster(max_epochs=2, lr=0.5, random_state=0, **params).fit(X, y)
+    model = LinearForecaster(init="random", max_epochs=2, lr=0.5, random_state=0, **params)
+    model.fit(X, y)
     stopper = dict(model.net_.callbacks_)["early_stopping"]
     assert stopper.baseline_score_ is None
     assert model.best_epoch_ >= 1

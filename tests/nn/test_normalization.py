@@ -154,3 +154,24 @@ def test_last_value_adds_to_every_quantile_level():
     torch.testing.assert_close(out[..., 1], x[:, -1:, [1, 0]].expand(3, 2, 2),
                                atol=1e-4, rtol=1e-5)
     assert torch.all(out[..., 0] < out[..., 1]) and torch.all(out[..., 1] < out[..., 2])
+
+
+@pytest.mark.parametrize("method", ["revin", "last", None])
+def test_least_squares_rows_give_the_data_unit_loss_of_a_linear_forecaster(method):
+    """For a channel-independent linear map, the weighted squared error of the rows is the
+    squared error of the wrapped module's forecast in data units, target by target."""
+    from sklattn.nn.linear import WindowLinear
+
+    gen = torch.Generator().manual_seed(0)
+    targets = [2, None, 0]  # the middle target is not an input: no rows
+    linear = WindowLinear(3, 10, 4, targets, decomposition=False)
+    W, b = torch.randn(4, 10, generator=gen) * 0.1, torch.randn(4, generator=gen)
+    linear.set_map(W, b)
+    module = WindowNormalization(linear, 3, 4, targets, method=method)
+    x = torch.randn(6, 10, 3, generator=gen) * 3 + 5
+    y = torch.randn(6, 4 * 3, generator=gen) + 5
+    inputs, rows_y, weights = module.least_squares_rows(x, y)
+    assert inputs.shape == (6 * 2, 10) and rows_y.shape == (6 * 2, 4)
+    rows_loss = (weights[:, None] ** 2 * (inputs @ W.T + b - rows_y) ** 2).sum()
+    error = (module(x) - y).reshape(6, 4, 3)[..., [0, 2]]
+    torch.testing.assert_close(rows_loss, (error ** 2).sum(), rtol=1e-4, atol=1e-4)
