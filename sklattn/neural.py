@@ -144,6 +144,11 @@ def point_forecaster(module):
     return forecaster.forecaster if isinstance(forecaster, QuantileOffsets) else forecaster
 
 
+def linear_skip_of(module):
+    """The linear skip (``linear_skip=True``) of a fitted net's module."""
+    return point_forecaster(module).skip
+
+
 def document_shared_parameters(cls):
     """Class decorator: put the shared parameters, with ``cls``'s defaults, in its docstring.
 
@@ -561,7 +566,14 @@ class NeuralForecasterBase(WindowForecasterBase):
 
     def _attention_batches(self, X, forward):
         """Validate X, then :meth:`_run_module` ``forward(module, X_batch)`` over it."""
-        weights = self._run_module(self._validate_X(X, reset=False), forward)
+        X3 = self._validate_X(X, reset=False)
+        if getattr(self, "best_epoch_", None) == 0:
+            warnings.warn(
+                f"{type(self).__name__}: no trained epoch beat epoch 0 on the early-stopping "
+                "hold-out (best_epoch_=0): the model is the last-value forecast or its "
+                "least-squares linear start, and its forecast does not depend on these "
+                "attention weights", UserWarning, stacklevel=3)
+        weights = self._run_module(X3, forward)
         if not np.isfinite(weights).all():
             raise ValueError("attention weights are NaN or infinite: the windows' values "
                              "overflow the model in float32, or its weights are not finite")

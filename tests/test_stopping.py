@@ -2,6 +2,7 @@
 baseline="last")."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -72,6 +73,21 @@ def test_baseline_is_scored_on_the_holdout_and_kept_when_no_epoch_beats_it(walk,
                                   model.predict(X))
     lower, upper = model.predict_interval(X[-5:])
     assert np.all(lower <= naive.predict(X[-5:])) and np.all(naive.predict(X[-5:]) <= upper)
+    if hasattr(model, "attention_weights"):  # weights the forecast does not use: said so
+        with pytest.warns(UserWarning, match="best_epoch_=0"):
+            model.attention_weights(X[:3])
+
+
+def test_attention_weights_of_a_trained_epoch_come_without_a_warning():
+    t = np.arange(600)
+    frame = pd.DataFrame({"a": np.sin(2 * np.pi * t / 12), "b": np.cos(2 * np.pi * t / 12)})
+    X, y = make_windows(frame, lookback=24, horizon=2, targets="a")
+    model = AttentionRNNRegressor(hidden_size=8, segment_len=1, linear_skip=False,
+                                  max_epochs=5, lr=1e-2, random_state=0).fit(X, y)
+    assert model.best_epoch_ >= 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert model.attention_weights(X[:3]).shape == (3, 1, 24)
 
 
 def test_training_starts_from_the_modules_own_start_not_the_baseline(walk):

@@ -4,15 +4,11 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..neural import NeuralForecasterBase, document_shared_parameters, point_forecaster
+from ..neural import NeuralForecasterBase, document_shared_parameters, linear_skip_of
 from ..nn.linear import WindowLinear
 from ..nn.rnn import AttentionRNN
 
 __all__ = ["AttentionRNNRegressor"]
-
-
-def _skip_module(module):
-    return point_forecaster(module).skip
 
 
 @document_shared_parameters
@@ -197,7 +193,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
             )
 
     def _least_squares_start(self):
-        return (_skip_module, True) if self.linear_skip else None
+        return (linear_skip_of, True) if self.linear_skip else None
 
     def _build_module(self, n_features, n_outputs):
         lookback = self.window_shape_[0]

@@ -4,7 +4,8 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..neural import NeuralForecasterBase, document_shared_parameters
+from ..neural import NeuralForecasterBase, document_shared_parameters, linear_skip_of
+from ..nn.linear import WindowLinear
 from ..nn.transformer import WindowTransformer
 
 __all__ = ["TransformerForecaster"]
@@ -40,6 +41,16 @@ class TransformerForecaster(NeuralForecasterBase):
     stride : int or "auto", default="auto"
         Patch tokens only: steps between patch starts. "auto": half the patch length
         (at least 1), PatchTST's overlap.
+    linear_skip : bool, default=True
+        Add a linear forecast of each target from its own window (as
+        :class:`~sklattn.LinearForecaster` without decomposition) to the head's output,
+        as TiDE's global residual: when a target is an input feature the map is fitted
+        by least squares on the training windows and kept fixed, the head starts at zero,
+        and early stopping scores that start (the linear forecast alone) as epoch 0, so
+        the encoder is kept only where it improves on the linear forecast on the
+        hold-out. Without such a target the map trains with the rest. As in
+        :class:`~sklattn.AttentionRNNRegressor`; ``linear_skip=False`` is the plain
+        PatchTST / iTransformer. See docs/real_data.md.
     normalization : {"auto", "revin", "last"} or None, default="auto"
         "auto": "revin" when a target is an input feature, else None (see
         :class:`~sklattn.neural.NeuralForecasterBase`).
@@ -77,10 +88,11 @@ class TransformerForecaster(NeuralForecasterBase):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "patch_len": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "stride": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "linear_skip": ["boolean"],
     }
 
     def __init__(self, tokens="patch", d_model=16, n_heads=4, n_layers=3, d_ff=128,
-                 dropout=0.2, patch_len="auto", stride="auto", *,
+                 dropout=0.2, patch_len="auto", stride="auto", linear_skip=True, *,
                  normalization="auto", normalization_affine=False, target_features=None,
                  lookback=None, max_epochs=30, batch_size=64, predict_batch_size=256, lr=1e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
@@ -97,6 +109,7 @@ class TransformerForecaster(NeuralForecasterBase):
         self.dropout = dropout
         self.patch_len = patch_len
         self.stride = stride
+        self.linear_skip = linear_skip
         self.normalization = normalization
         self.normalization_affine = normalization_affine
         self.target_features = target_features
@@ -134,14 +147,19 @@ class TransformerForecaster(NeuralForecasterBase):
             raise ValueError(
                 f"patch_len={self.patch_len} is longer than the windows (lookback={lookback})")
 
+    def _least_squares_start(self):
+        return (linear_skip_of, True) if self.linear_skip else None
+
     def _build_module(self, n_features, n_outputs):
         lookback = self.window_shape_[0]
         horizon, _ = self._horizon_and_targets()
+        skip = (WindowLinear(n_features, lookback, horizon, self.target_features_,
+                             decomposition=False) if self.linear_skip else None)
         return WindowTransformer(
             n_features, lookback, horizon, self.target_features_, tokens=self.tokens,
             d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
             d_ff=self.d_ff, dropout=self.dropout, patch_len=self.patch_len_,
-            stride=self.stride_,
+            stride=self.stride_, skip=skip,
         )
 
     def attention_weights(self, X, layer=-1, average_heads=True):

@@ -110,6 +110,10 @@ class WindowTransformer(nn.Module):
     d_model, n_heads, n_layers, d_ff, dropout
     patch_len, stride : int
         Patch tokens only.
+    skip : nn.Module or None
+        A module mapping the window to (batch, horizon * n_targets) whose output is added
+        to the head's (a linear forecast, as TiDE's global residual or LSTNet's
+        highway); the head then starts at zero, so the untrained model is that forecast.
 
     Notes
     -----
@@ -119,8 +123,9 @@ class WindowTransformer(nn.Module):
 
     def __init__(self, n_features, lookback, horizon, target_features, *, tokens="patch",
                  d_model=16, n_heads=4, n_layers=3, d_ff=128, dropout=0.1, patch_len=16,
-                 stride=8):
+                 stride=8, skip=None):
         super().__init__()
+        self.skip = skip
         self.tokens = tokens
         self.horizon = horizon
         self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout)
@@ -142,6 +147,9 @@ class WindowTransformer(nn.Module):
         else:
             raise ValueError(f"unknown tokens {tokens!r}")
         self.select = None if tokens == "timestep" else TargetSelect(n_features, target_features)
+        if skip is not None:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def _tokens(self, x):
         """(B, L, F) -> tokens (B', N, d_model)."""
@@ -167,16 +175,20 @@ class WindowTransformer(nn.Module):
         return self.select(out.transpose(1, 2))
 
     def zero_output(self):
-        """Zero the head: the forecast is then 0 for every window."""
+        """Zero the head (and the skip's maps): the forecast is then 0 for every window."""
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
         if self.select is not None:
             self.select.zero_output()
+        if self.skip is not None:
+            self.skip.zero_output()
 
     def forward(self, x, return_attention=False):
         batch = x.shape[0]
         encoded, weights = self.encoder(self._tokens(x), return_attention)
         out = self._head(encoded, batch).reshape(batch, -1)
+        if self.skip is not None:
+            out = out + self.skip(x)
         if return_attention:
             if self.tokens == "patch":  # (B*F, layers, H, P, P) -> (B, F, layers, H, P, P)
                 weights = weights.reshape(batch, -1, *weights.shape[1:])
