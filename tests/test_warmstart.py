@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklattn import AttentionRNNRegressor, LinearForecaster, make_windows
+from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecaster, make_windows
 
 RIDGE, EPS = 1e-3, 1e-5
 
@@ -96,10 +96,18 @@ def test_the_fit_reads_only_training_windows_and_the_start_is_scored(series):
                                rtol=1e-4, atol=1e-4)
 
 
-def test_rnn_skip_is_fitted_then_fixed_while_the_rest_trains(series):
+SKIPPED = {
+    "rnn": lambda: AttentionRNNRegressor(hidden_size=8, segment_len=1),
+    "patch": lambda: TransformerForecaster(d_model=8, n_layers=1, d_ff=16),
+    "variate": lambda: TransformerForecaster(tokens="variate", d_model=8, n_layers=1, d_ff=16),
+}
+
+
+@pytest.mark.parametrize("name", SKIPPED)
+def test_linear_skip_is_fitted_then_fixed_while_the_rest_trains(series, name):
     X, y, y3, positions = windows(series, ["a", "b"])
-    model = AttentionRNNRegressor(hidden_size=8, segment_len=1, max_epochs=3, lr=1e-2,
-                                  early_stopping=False, random_state=0).fit(X, y)
+    model = SKIPPED[name]().set_params(max_epochs=3, lr=1e-2, early_stopping=False,
+                                       random_state=0).fit(X, y)
     forecaster = model.net_.module_.forecaster
     assert forecaster.head.weight.abs().max() > 0  # the recurrent part trained
     # trainable again once fitted (a fitted net computes as a loaded one)
@@ -107,7 +115,7 @@ def test_rnn_skip_is_fitted_then_fixed_while_the_rest_trains(series):
     # 3 epochs at lr=1e-2 left the skip at its fit: alone, it is the reference forecast
     forecaster.head.weight.data.zero_()
     forecaster.head.bias.data.zero_()
-    expected = reference_fit(X, y3, positions, "last")(X)
+    expected = reference_fit(X, y3, positions, model.normalization_)(X)
     np.testing.assert_allclose(model.predict(X).reshape(expected.shape), expected,
                                rtol=1e-4, atol=1e-4)
 
@@ -128,6 +136,8 @@ def test_changing_the_holdout_targets_leaves_the_fit_alone(series):
 def test_without_a_target_among_the_inputs_the_maps_train_from_a_random_start(series):
     X, y, _, _ = windows(series, "a")
     for model in (LinearForecaster(target_features=[None], max_epochs=1, random_state=0),
+                  TransformerForecaster(d_model=8, n_layers=1, target_features=[None],
+                                        max_epochs=1, random_state=0),
                   AttentionRNNRegressor(hidden_size=4, target_features=[None], max_epochs=1,
                                         random_state=0)):
         model.fit(X, y)

@@ -24,6 +24,9 @@ MODULES = {
                                        patch_len=8, stride=4),
     "variate": lambda: WindowTransformer(N_FEATURES, LOOKBACK, HORIZON, TARGETS,
                                          tokens="variate"),
+    "patch-skip": lambda: WindowTransformer(
+        N_FEATURES, LOOKBACK, HORIZON, TARGETS, tokens="patch", patch_len=8, stride=4,
+        skip=WindowLinear(N_FEATURES, LOOKBACK, HORIZON, TARGETS, decomposition=False)),
 }
 
 
