@@ -21,10 +21,16 @@ import torch
 __all__ = ["load", "save"]
 
 FORMAT = "sklattn.estimator"
-FORMAT_VERSION = 3  # 2: large numeric fitted attributes are tensors named "fitted:<name>"
+FORMAT_VERSION = 4  # 2: large numeric fitted attributes are tensors named "fitted:<name>"
 # 3: "last" normalisation scaled by the window's spread (and the last-value baseline's
 # flag in the state): weights saved before that forecast differently.
+# 4: TransformerForecaster(linear_skip) and LinearForecaster(init) added.
 OLDEST_FORMAT_VERSION = 3
+# Parameters added in a format version, with the values that describe the models of files
+# written before it (their modules have no skip; their linear maps started at random).
+_ADDED_PARAMETERS = {
+    4: {"TransformerForecaster": {"linear_skip": False}, "LinearForecaster": {"init": "random"}},
+}
 
 # Numeric fitted arrays larger than this (e.g. the calibration residuals of
 # predict_interval) are stored as tensors, not as JSON text.
@@ -260,6 +266,10 @@ def load(path):
         raise ValueError(f"{path} names an unknown estimator {metadata.get('estimator')!r}")
     try:
         params = {k: _from_json(v) for k, v in json.loads(metadata["params"]).items()}
+        for added_in, by_estimator in _ADDED_PARAMETERS.items():
+            if version < added_in:
+                for name, value in by_estimator.get(metadata["estimator"], {}).items():
+                    params.setdefault(name, value)
         fitted = {k: _from_json(v) for k, v in json.loads(metadata["fitted"]).items()}
         history = json.loads(metadata.get("history", "null"))
         if params.get("device") == "cuda" and not torch.cuda.is_available():

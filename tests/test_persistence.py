@@ -145,6 +145,27 @@ def test_older_format_whose_forecasts_differ_is_refused_with_advice(fitted, tmp_
         load(tmp_path / "m.sklattn")
 
 
+@pytest.mark.parametrize("name, added", [("patch", {"linear_skip": False}),
+                                         ("linear", {"init": "random"})])
+def test_format_3_files_load_with_the_parameters_their_models_had(name, added, lagged_windows,
+                                                                  tmp_path, monkeypatch):
+    X, y = lagged_windows
+    model = ESTIMATORS[name]().set_params(**added).fit(X, y)
+    hyperparameters = persistence._hyperparameters
+
+    def as_format_3(estimator):  # what sklattn wrote before these parameters existed
+        params, not_saved = hyperparameters(estimator)
+        return {k: v for k, v in params.items() if k not in added}, not_saved
+
+    monkeypatch.setattr(persistence, "FORMAT_VERSION", 3)
+    monkeypatch.setattr(persistence, "_hyperparameters", as_format_3)
+    save(model, tmp_path / "m.sklattn")
+    monkeypatch.undo()
+    loaded = load(tmp_path / "m.sklattn")
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
 def test_failed_save_leaves_no_file(fitted, tmp_path, monkeypatch):
     path = tmp_path / "m.sklattn"
 
