@@ -141,8 +141,10 @@ def test_compile_is_refused_on_cpu(lagged_windows):
 def test_a_model_blown_up_in_its_last_step_returns_no_nan(lagged_windows):
     X, y = lagged_windows
     # One step at an absurd rate: the loss was finite, the weights after it are ~1e30
-    # (finite in float32), and any forecast or attention from them overflows.
+    # (finite in float32), and any forecast or attention from them overflows. (Without
+    # the linear skip, whose zero-started head would leave the encoder's gradients 0.)
     model = TransformerForecaster(d_model=4, n_heads=2, n_layers=1, d_ff=8, max_epochs=1,
+                                  linear_skip=False,
                                   batch_size=10**6, lr=1e30, early_stopping=False,
                                   random_state=0).fit(X[:1], y[:1])
     with pytest.raises(ValueError, match="NaN or infinite"):
