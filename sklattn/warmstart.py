@@ -12,6 +12,7 @@ import torch
 from skorch.callbacks import Callback
 from skorch.utils import to_tensor
 
+from .batching import WindowBatches
 from .nn.linear import LeastSquares
 
 __all__ = ["LeastSquaresStart"]
@@ -36,6 +37,8 @@ class LeastSquaresStart(Callback):
         module learns what the linear forecast leaves over.
     ridge : float, default=1e-3
         Relative ridge penalty (see :class:`~sklattn.nn.linear.LeastSquares`).
+    batch_size : int, default=1024
+        Windows per pass (the fit reads each training window once).
 
     Attributes
     ----------
@@ -43,10 +46,11 @@ class LeastSquaresStart(Callback):
         Rows (training windows times known targets) the fit used; 0 when none.
     """
 
-    def __init__(self, locate, freeze=False, ridge=1e-3):
+    def __init__(self, locate, freeze=False, ridge=1e-3, batch_size=1024):
         self.locate = locate
         self.freeze = freeze
         self.ridge = ridge
+        self.batch_size = batch_size
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.n_rows_ = 0
@@ -58,7 +62,7 @@ class LeastSquaresStart(Callback):
         lookback = linear.remainder.in_features
         solver = LeastSquares(lookback, linear.horizon)
         with torch.no_grad():
-            for Xi, yi in net.get_iterator(train, training=False):
+            for Xi, yi in WindowBatches(train, batch_size=self.batch_size):
                 rows = module.least_squares_rows(to_tensor(Xi, net.device).float(),
                                                  to_tensor(yi, net.device).float())
                 solver.update(*rows)

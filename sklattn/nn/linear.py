@@ -98,12 +98,15 @@ class LeastSquares:
         self.n_rows = 0
 
     def update(self, inputs, targets, weights):
-        """Add rows: ``inputs`` (N, n_inputs), ``targets`` (N, n_outputs), ``weights`` (N,)."""
-        w = weights.detach().to("cpu", torch.float64)[:, None]
-        ones = torch.ones(len(w), 1, dtype=torch.float64)
-        rows = torch.cat([inputs.detach().to("cpu", torch.float64), ones], dim=1) * w
-        self.gram += rows.T @ rows
-        self.cross += rows.T @ (targets.detach().to("cpu", torch.float64) * w)
+        """Add rows: ``inputs`` (N, n_inputs), ``targets`` (N, n_outputs), ``weights`` (N,).
+
+        Each batch's products are formed in the inputs' precision and summed into the
+        float64 totals.
+        """
+        w = weights.detach()[:, None]
+        rows = torch.cat([inputs.detach(), torch.ones_like(w)], dim=1) * w
+        self.gram += (rows.T @ rows).to("cpu", torch.float64)
+        self.cross += (rows.T @ (targets.detach() * w)).to("cpu", torch.float64)
         self.n_rows += len(w)
 
     def solve(self, ridge=1e-3):
