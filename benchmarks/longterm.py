@@ -153,7 +153,12 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         history = model.net_.history
         row.update(epochs_run=len(history), max_epochs=max_epochs,
                    early_stopping_holdout="valid_loss" in history[-1],
-                   best_epoch=model.best_epoch_)  # 0: the start (last value) was kept
+                   best_epoch=model.best_epoch_)  # 0: the last value or the linear start
+        stopper = dict(model.net_.callbacks_).get("early_stopping")
+        if model.best_epoch_ == 0 and stopper is not None:
+            start, last = stopper.start_score_, stopper.baseline_score_
+            row["epoch0"] = ("linear start" if start is not None
+                             and (last is None or start <= last) else "last value")
     return row
 
 
@@ -172,6 +177,16 @@ def intervals(model, X_test, y_test, coverage=INTERVAL_COVERAGE):
             "width": float(np.mean(upper - lower)),
             "step_coverage": [round(float(c), 4) for c in per_step]}
     return out
+
+
+def _epoch0(row, naive_mse):
+    """What a row with ``best_epoch`` 0 kept: recorded since the linear start existed;
+    for older rows, the last value when the MSE is the naive forecast's."""
+    if "epoch0" in row:
+        return row["epoch0"]
+    if naive_mse is not None and abs(row["test_mse"] - naive_mse) <= 1e-5 * naive_mse:
+        return "last value"
+    return "linear start"
 
 
 def _meta():
@@ -231,7 +246,7 @@ def report(results=None, published=None):
             epochs = (f"{r['epochs_run']} ({r['best_epoch']})" if "epochs_run" in r else "")
             notes = [f"trained on {r['n_train_windows']} windows only"] if r["train_subset"] else []
             if r.get("best_epoch") == 0 and r.get("early_stopping_holdout"):
-                notes.append("last value kept: no epoch beat it on the hold-out")
+                notes.append(f"{_epoch0(r, naive)} kept: no epoch beat it on the hold-out")
             note = "; ".join(notes)
             lines.append(f"| {r['model']} | {r['test_mse']:.4f} | {r['test_mae']:.4f} | "
                          f"{ratio(r, naive)} | {ratio(r, linear)} | {epochs} | "
