@@ -112,7 +112,7 @@ def windows(dataset, features, lookback, horizon, data_home, max_rows=None):
 
 
 def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
-        max_train_windows=None, max_rows=None):
+        max_train_windows=None, max_rows=None, random_state=0):
     X_fit, y_fit, X_test, y_test, n_valid = windows(dataset, features, lookback, horizon,
                                                     data_home, max_rows)
     # A subset keeps the most recent training windows and, after them, a hold-out no
@@ -129,7 +129,8 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
     model.set_params(validation_fraction=min(0.5, n_valid / len(X_fit)))
     if "max_epochs" in model.get_params():
         label = f"{dataset} {features} {horizon} {model_name}"
-        model.set_params(max_epochs=max_epochs, random_state=0, callbacks=[Progress(label)])
+        model.set_params(max_epochs=max_epochs, random_state=random_state,
+                         callbacks=[Progress(label)])
     start = time.perf_counter()
     model.fit(X_fit, y_fit)
     fit_seconds = time.perf_counter() - start
@@ -144,7 +145,7 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         "n_test_windows": len(X_test), "n_fit_windows": len(X_fit),
         "n_train_windows": (max_train_windows if subset
                             else len(X_fit) - n_valid - lookback - horizon + 1),
-        "train_subset": bool(subset),
+        "train_subset": bool(subset), "random_state": random_state,
         "fit_seconds": round(fit_seconds, 1), "predict_seconds": round(predict_seconds, 1),
     }
     if hasattr(model, "calibration_residuals_"):
@@ -338,6 +339,9 @@ def main(argv=None):
                         help="train on only the last N windows (marked in the table)")
     parser.add_argument("--max-rows", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data-home", default=None)
+    parser.add_argument("--random-state", type=int, default=0,
+                        help="seed of every estimator (the table's rows use 0; write other "
+                             "seeds to their own --out file)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     meta = _meta()
@@ -353,7 +357,7 @@ def main(argv=None):
                 for model_name in args.models:
                     row = run(dataset, features, model_name, lookback, horizon,
                               args.max_epochs, args.data_home, args.max_train_windows,
-                              args.max_rows)
+                              args.max_rows, args.random_state)
                     row["meta"] = meta
                     with out.open("a") as f:
                         f.write(json.dumps(row) + "\n")

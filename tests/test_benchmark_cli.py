@@ -25,9 +25,13 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
     longterm.main(["--datasets", "ETTh1", "--features", "M", "MS", "--models", *models,
                    "--lookback", "24", "--horizons", "8", "--max-epochs", "1",
                    "--max-rows", "400", "--max-train-windows", "100",
-                   "--data-home", str(DATA_HOME), "--out", str(out)])
+                   "--data-home", str(DATA_HOME), "--out", str(out), "--random-state", "3"])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 2 * len(models)
+    assert all(r["random_state"] == 3 for r in rows)
+    # a kept epoch 0 says which: the last value or the least-squares linear start
+    assert all(r["epoch0"] in ("last value", "linear start")
+               for r in rows if r.get("best_epoch") == 0)
     assert {(r["features"], r["model"]) for r in rows} == {
         (f, m) for f in ("M", "MS") for m in models}
     assert all(r["test_mse"] > 0 and r["n_test_windows"] > 0 for r in rows)
