@@ -360,10 +360,13 @@ class NeuralForecasterBase(WindowForecasterBase):
             return self._auto_normalization
         return None
 
+    def _a_target_is_an_input(self):
+        return any(t is not None for t in self.target_features_)
+
     def _has_baseline(self):
         """Whether early stopping starts from the last-value forecast (it needs a target
         among the inputs)."""
-        return self.baseline is not None and any(t is not None for t in self.target_features_)
+        return self.baseline is not None and self._a_target_is_an_input()
 
     def _levels(self):
         """The quantile levels the module emits (``quantiles`` and the median), or None."""
@@ -390,13 +393,12 @@ class NeuralForecasterBase(WindowForecasterBase):
         module = self._wrap_module(X3, y3)
         split = self._validation_split(len(y3))
         callbacks = []
-        warm = self._least_squares_start()
-        if warm is not None and any(t is not None for t in self.target_features_):
+        # Only targets that are inputs give least-squares rows.
+        warm = self._least_squares_start() if self._a_target_is_an_input() else None
+        if warm is not None:
             # Before early stopping, which scores the fitted start as an epoch 0 candidate.
             locate, freeze = warm
             callbacks.append(("least_squares_start", LeastSquaresStart(locate, freeze=freeze)))
-        else:
-            warm = None
         if split is not None:
             callbacks.append(("early_stopping", EarlyStoppingWithBaseline(
                 monitor="valid_loss", patience=self.patience, load_best=True,

@@ -21,8 +21,10 @@ from sklattn import (
 ESTIMATORS = {
     "linear": lambda: LinearForecaster(init="random"),
     "rnn": lambda: AttentionRNNRegressor(hidden_size=8, segment_len=1, linear_skip=False),
-    "patch": lambda: TransformerForecaster(tokens="patch", d_model=8, n_layers=1, d_ff=16),
-    "variate": lambda: TransformerForecaster(tokens="variate", d_model=8, n_layers=1, d_ff=16),
+    "patch": lambda: TransformerForecaster(tokens="patch", d_model=8, n_layers=1, d_ff=16,
+                                           linear_skip=False),
+    "variate": lambda: TransformerForecaster(tokens="variate", d_model=8, n_layers=1, d_ff=16,
+                                             linear_skip=False),
 }
 
 

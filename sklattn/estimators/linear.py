@@ -10,10 +10,6 @@ from ..nn.linear import WindowLinear
 __all__ = ["LinearForecaster"]
 
 
-def _linear_module(module):
-    return point_forecaster(module)
-
-
 @document_shared_parameters
 class LinearForecaster(NeuralForecasterBase):
     """Forecast every horizon step as a linear function of the window (DLinear / NLinear).
@@ -98,7 +94,7 @@ class LinearForecaster(NeuralForecasterBase):
         self.callbacks = callbacks
 
     def _least_squares_start(self):
-        return (_linear_module, False) if self.init == "lstsq" else None
+        return (point_forecaster, False) if self.init == "lstsq" else None
 
     def _build_module(self, n_features, n_outputs):
         lookback = self.window_shape_[0]

@@ -8,6 +8,5 @@ from .targets import TargetSelect
 from .transformer import WindowTransformer
 
 __all__ = ["AdditiveScore", "AttentionRNN", "DotScore", "GeneralScore", "LeastSquares",
-           "TargetSelect",
-           "WindowLinear", "WindowNormalization", "WindowTransformer", "attention_pool",
-           "make_score"]
+           "TargetSelect", "WindowLinear", "WindowNormalization", "WindowTransformer",
+           "attention_pool", "make_score"]

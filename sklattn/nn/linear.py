@@ -48,10 +48,9 @@ class WindowLinear(nn.Module):
 
     def zero_output(self):
         """Zero the maps: the forecast is then 0 for every window."""
-        for layer in (self.remainder, self.trend):
-            if layer is not None:
-                nn.init.zeros_(layer.weight)
-                nn.init.zeros_(layer.bias)
+        for layer in self.maps():
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
         self.select.zero_output()
 
     def maps(self):
