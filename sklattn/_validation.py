@@ -61,6 +61,29 @@ def flat_feature_names(names, lookback):
                        for step in range(lookback) for name in names], dtype=object)
 
 
+def window_feature_names(estimator):
+    """The per-step feature names a fitted window estimator read, or None without names.
+
+    Windows that carried names (``make_windows`` on a DataFrame) keep them; flattened
+    windows whose columns were named as :func:`flat_feature_names` names them
+    (``"OT[t-3]"``, ..., ``"OT[t]"``) give them back from ``feature_names_in_``.
+    """
+    names = getattr(estimator, "_window_feature_names", None)
+    if names is not None:
+        return [str(name) for name in names]
+    flat = getattr(estimator, "feature_names_in_", None)
+    lookback, n_features = estimator.window_shape_
+    if flat is None or len(flat) != lookback * n_features:
+        return None
+    last = [str(name) for name in flat[-n_features:]]
+    if not all(name.endswith("[t]") for name in last):
+        return None
+    names = [name[:-len("[t]")] for name in last]
+    if list(flat) != list(flat_feature_names(names, lookback)):
+        return None
+    return names
+
+
 def check_window_targets(y, n_windows, *, estimator_name="estimator"):
     """Validate targets and return them as (n, horizon, n_targets), without copying.
 

@@ -11,15 +11,10 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import window_feature_names
 from .windows import WindowedArray
 
 __all__ = ["attention_frame", "forecast_frame"]
-
-
-def _input_names(estimator):
-    """The fitted per-step feature names, or None when fitted without names."""
-    names = getattr(estimator, "_window_feature_names", None)
-    return None if names is None else [str(name) for name in names]
 
 
 def _check_frame(frame, estimator, min_rows):
@@ -31,7 +26,7 @@ def _check_frame(frame, estimator, min_rows):
             f"{type(frame.index).__name__}. Set it with frame.set_index(timestamps).")
     check_is_fitted(estimator)
     lookback, n_features = estimator.window_shape_
-    names = _input_names(estimator)
+    names = window_feature_names(estimator)
     if names is not None:
         missing = [name for name in names if name not in frame.columns]
         if missing:

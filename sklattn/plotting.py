@@ -3,6 +3,8 @@ asked for."""
 
 import numpy as np
 
+from ._validation import window_feature_names
+
 __all__ = ["plot_attention", "plot_forecast"]
 
 
@@ -14,14 +16,9 @@ def _pyplot():
     return plt
 
 
-def _window_feature_names(model):
-    """Per-step feature names from the flattened ``feature_names_in_``, or positions."""
-    lookback, n_features = model.window_shape_
-    names = getattr(model, "feature_names_in_", None)
-    if names is None or len(names) != lookback * n_features:
-        return [str(i) for i in range(n_features)]
-    return [str(name)[:-len("[t]")] if str(name).endswith("[t]") else str(name)
-            for name in names[-n_features:]]
+def _feature_labels(model):
+    """Per-step feature names, or positions when the model was fitted without names."""
+    return window_feature_names(model) or [str(i) for i in range(model.window_shape_[1])]
 
 
 def _heatmap(ax, matrix, *, xlabel, ylabel, title, extent=None, colorbar_label):
@@ -106,7 +103,7 @@ def plot_attention(model_or_weights, X=None, *, window=None, feature=0, ax=None,
                         title=title or f"time-step attention ({which})",
                         extent=(0.5, lookback + 0.5, lookback + 0.5, 0.5),
                         colorbar_label="attention weight")
-    names = _window_feature_names(model)
+    names = _feature_labels(model)
     if tokens == "variate":
         matrix = pick(weights)  # (F, F)
         ax = _heatmap(ax, matrix, xlabel="key feature", ylabel="query feature",
@@ -167,7 +164,7 @@ def plot_forecast(model, X, y=None, *, window=0, target=0, coverage=None, ax=Non
         raise ValueError(f"target={target} is out of range for {n_targets} target(s)")
     lookback, n_features = model.window_shape_
     position = model.target_features_[target]
-    names = _window_feature_names(model)
+    names = _feature_labels(model)
     label = names[position] if position is not None else f"target {target}"
     if position is not None:
         context = np.asarray(X_one, dtype=float).reshape(lookback, n_features)[:, position]

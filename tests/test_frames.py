@@ -14,6 +14,7 @@ from sklattn import (
     forecast_frame,
     make_windows,
 )
+from sklattn._validation import flat_feature_names
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +123,17 @@ def test_rnn_attention_frame_matches_attention_weights(hourly):
     np.testing.assert_allclose(last["weight"], expected)
     with pytest.raises(TypeError, match="no attention weights"):
         attention_frame(NaiveForecaster().fit(X, y), hourly)
+
+
+def test_flattened_named_fit_picks_columns_by_name(hourly):
+    # Fitted on flattened windows named "load[t-23]", ..., "OT[t]": the frame's columns
+    # are read by those names, whatever their order (not by position).
+    X, y = make_windows(hourly, lookback=24, horizon=3, targets="OT")
+    rows = pd.DataFrame(np.asarray(X).reshape(len(X), -1),
+                        columns=flat_feature_names(list(hourly.columns), 24))
+    model = NaiveForecaster(lookback=24, target_features=[2]).fit(rows, np.asarray(y))
+    shuffled = hourly[["OT", "temp", "load"]]
+    forecast = forecast_frame(model, shuffled)
+    np.testing.assert_array_equal(forecast.to_numpy().ravel(), hourly["OT"].iloc[-1])
+    with pytest.raises(ValueError, match=r"lacks the columns \['temp'\]"):
+        forecast_frame(model, hourly.drop(columns="temp"))
