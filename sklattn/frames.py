@@ -68,8 +68,10 @@ def forecast_frame(estimator, frame, *, coverage=None):
     Parameters
     ----------
     estimator : fitted sklattn estimator
-        Fitted on windows of a DataFrame's columns (``make_windows(frame, ...)``) or on
-        unnamed windows with as many features as ``frame`` has columns.
+        Fitted on windows of a DataFrame's columns (``make_windows(frame, ...)``), on
+        flattened windows whose columns are named ``"OT[t-3]"``, ..., ``"OT[t]"`` (columns
+        are then picked by those names), or on unnamed windows with as many features as
+        ``frame`` has columns (read by position).
     frame : DataFrame with a DatetimeIndex
         The series up to now; its last ``lookback`` rows are the window forecast from.
         Columns are picked by the fitted names; others are ignored.

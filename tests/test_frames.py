@@ -1,5 +1,7 @@
 """forecast_frame and attention_frame: answers on the series' own timestamps."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,7 +135,9 @@ def test_flattened_named_fit_picks_columns_by_name(hourly):
                         columns=flat_feature_names(list(hourly.columns), 24))
     model = NaiveForecaster(lookback=24, target_features=[2]).fit(rows, np.asarray(y))
     shuffled = hourly[["OT", "temp", "load"]]
-    forecast = forecast_frame(model, shuffled)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # named windows, as fitted: no feature-name warning
+        forecast = forecast_frame(model, shuffled)
     np.testing.assert_array_equal(forecast.to_numpy().ravel(), hourly["OT"].iloc[-1])
     with pytest.raises(ValueError, match=r"lacks the columns \['temp'\]"):
         forecast_frame(model, hourly.drop(columns="temp"))
