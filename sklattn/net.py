@@ -80,6 +80,17 @@ class ForecastNet(NeuralNetRegressor):
             return tensor.to(self.device, non_blocking=tensor.is_pinned())
         return tensor
 
+    def _set_training(self, training=True):
+        # skorch calls this before every step, and ``module.train()`` walks every
+        # submodule each time (about 1% of a small model's step on a CPU): only switch
+        # when the mode changes. Anything that changes a mode goes through
+        # ``train()``/``eval()`` of the top module (skorch's own switches do).
+        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
+        if all(not isinstance(module, torch.nn.Module) or module.training is training
+               for module in modules):
+            return
+        super()._set_training(training)
+
     def infer(self, x, **fit_params):
         with self._autocast():
             return self.forward_module()(self._to_device(x), **fit_params).float()

@@ -5,6 +5,7 @@ import pytest
 import torch
 from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback, GradientNormClipping
+from skorch.dataset import Dataset
 
 from sklattn import LinearForecaster, TransformerForecaster
 from sklattn.batching import WindowBatches
@@ -159,3 +160,33 @@ def test_infinite_weights_after_the_last_step_stop_fit(lagged_windows):
                              max_grad_norm=None, early_stopping=False, random_state=0)
     with pytest.raises(ValueError, match="weights are NaN or infinite after epoch 1"):
         model.fit(X, np.asarray(y) * 1e3)
+
+
+class _Modes(Callback):
+    """Record (training?, every submodule's mode) after each step."""
+
+    def initialize(self):
+        self.seen = []
+        return self
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        modes = {m.training for m in net.module_.modules()}
+        self.seen.append((training, modes))
+
+
+def test_steps_run_in_the_mode_of_their_phase_every_epoch():
+    # ForecastNet only switches modes when they change: train steps must still see every
+    # submodule training, validation steps every submodule evaluating, epoch after epoch
+    # and after a predict in between.
+    X, y = _data()
+    modes = _Modes()
+    net = ForecastNet(
+        torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Dropout(0.5), torch.nn.Linear(12, 2)),
+        max_epochs=2, lr=0.1, batch_size=16, verbose=0, callbacks=[modes],
+        train_split=lambda data, _=None: (Dataset(X[:64], y[:64]), Dataset(X[64:], y[64:])),
+        iterator_train=WindowBatches, iterator_valid=WindowBatches)
+    net.fit(X, y)
+    net.predict(X)
+    net.partial_fit(X, y)
+    assert {training for training, _ in modes.seen} == {True, False}
+    assert all(submodules == {training} for training, submodules in modes.seen)
