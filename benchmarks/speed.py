@@ -8,6 +8,9 @@ Four measurements, each printed as a table and appended to
     both sides see the same batches) beside a plain loop (``zero_grad``, forward, MSE,
     ``backward``, ``step``; no clipping) training a copy of the same module on the
     same shuffled batches. Both sides alternate, one fit each per round; medians.
+    Also each epoch alone (skorch's ``EpochTimer`` beside the plain loop's epochs) and
+    the seconds ``fit`` spends once per fit (validation, net set-up, least-squares
+    start), so that a fixed cost and a per-step cost can be told apart.
 ``predict``
     ``predict`` on every test window, and on one window, beside a plain
     ``torch.inference_mode`` loop calling the module on batches of 256 (one window: on
