@@ -41,6 +41,38 @@ def test_predict_batches_by_predict_batch_size_and_pads_only_tiny_batches(make,
     assert torch.get_num_threads() == threads
 
 
+@pytest.mark.parametrize("tokens, lookback, expected", [
+    ("variate", 12, 32768 // 3),  # 3 token rows per window
+    ("timestep", 12, 32768 // 12),  # 12 token rows
+    ("timestep", 200, 256),  # 200 rows: at least 256 windows
+    ("patch", 12, 32768 // (3 * 2)),  # 3 features x 2 patches of 12 steps (stride 6)
+])
+def test_auto_predict_batch_size_follows_the_work_per_window(tokens, lookback, expected):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, lookback, 3)).astype(np.float32)
+    y = X[:, -2:, :].copy()
+    model = TransformerForecaster(tokens=tokens, d_model=4, n_heads=1, n_layers=1, d_ff=8,
+                                  max_epochs=1, random_state=0).fit(X, y)
+    assert model.predict_batch_size == "auto"
+    calls, handle = _spy_batches(model)
+    n = expected + 5
+    model.predict(np.repeat(X[:1], n, axis=0))
+    handle.remove()
+    assert [c[0] for c in calls] == [expected, _MIN_INFERENCE_BLOCK]  # 5 windows, padded
+
+
+def test_auto_predict_batch_size_is_1024_for_rnn_and_linear(lagged_windows):
+    X, y = lagged_windows
+    for model in (AttentionRNNRegressor(hidden_size=4, max_epochs=1, random_state=0,
+                                        predict_batch_size="auto"),
+                  LinearForecaster(max_epochs=1, random_state=0, predict_batch_size="auto")):
+        model.fit(X, y)
+        calls, handle = _spy_batches(model)
+        model.predict(np.repeat(X[:1], 1030, axis=0))
+        handle.remove()
+        assert [c[0] for c in calls] == [1024, _MIN_INFERENCE_BLOCK]
+
+
 @pytest.mark.parametrize("make", ESTIMATORS)
 def test_forecast_does_not_depend_on_batching(make, lagged_windows):
     X, y = lagged_windows
