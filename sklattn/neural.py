@@ -69,7 +69,8 @@ _SHARED_PARAMETERS = {
         "kept, so it can be larger than ``batch_size``; lower it to bound memory on a "
         'GPU). "auto" (the Transformer\'s default) sizes batches by the work of one '
         "window: 256 windows, or more when a window makes fewer than 128 token rows "
-        "(tokens times the sequences they form), up to 32768 rows per batch; for the "
+        "(tokens times the sequences they form), up to 32768 rows and 2**23 input values "
+        "per batch; for the "
         "other estimators it is 1024. On CPU the Transformer's attention ran slower in "
         "batches of 1024 windows of 96 steps than of 256, while variate tokens ran "
         "twice as fast in batches of 4000.")),

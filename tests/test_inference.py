@@ -46,6 +46,7 @@ def test_predict_batches_by_predict_batch_size_and_pads_only_tiny_batches(make,
     ("timestep", 12, 32768 // 12),  # 12 token rows
     ("timestep", 200, 256),  # 200 rows: at least 256 windows
     ("patch", 12, 32768 // (3 * 2)),  # 3 features x 2 patches of 12 steps (stride 6)
+    ("variate", 1000, 2**23 // (1000 * 3)),  # the input batch kept under 2**23 values
 ])
 def test_auto_predict_batch_size_follows_the_work_per_window(tokens, lookback, expected):
     rng = np.random.default_rng(0)
@@ -56,7 +57,7 @@ def test_auto_predict_batch_size_follows_the_work_per_window(tokens, lookback, e
     assert model.predict_batch_size == "auto"
     calls, handle = _spy_batches(model)
     n = expected + 5
-    model.predict(np.repeat(X[:1], n, axis=0))
+    model.predict(np.broadcast_to(X[:1], (n,) + X.shape[1:]))  # a view: no copy
     handle.remove()
     assert [c[0] for c in calls] == [expected, _MIN_INFERENCE_BLOCK]  # 5 windows, padded
 

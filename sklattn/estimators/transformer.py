@@ -11,6 +11,7 @@ from ..nn.transformer import WindowTransformer, n_patches
 __all__ = ["TransformerForecaster"]
 
 _AUTO_BATCH_ROWS = 32768
+_AUTO_BATCH_VALUES = 2**23
 
 
 @document_shared_parameters
@@ -171,11 +172,14 @@ class TransformerForecaster(NeuralForecasterBase):
         # per window) this rule took 0.89-1.0 of the time of batches of 256 windows,
         # while 1024 windows took 1.11-1.30; variate tokens (7 rows per window) took
         # 0.50-0.69 of it.
+        # The input batch is also kept under _AUTO_BATCH_VALUES (32 MB of float32), which
+        # only binds for few tokens over long windows.
         lookback, n_features = self.window_shape_
         rows = {"timestep": lookback, "variate": n_features}.get(self.tokens)
         if rows is None:
             rows = n_features * n_patches(lookback, self.patch_len_, self.stride_)
-        return max(256, _AUTO_BATCH_ROWS // rows)
+        return max(256, min(_AUTO_BATCH_ROWS // rows,
+                            _AUTO_BATCH_VALUES // (lookback * n_features)))
 
     def attention_weights(self, X, layer=-1, average_heads=True):
         """Self-attention weights of one encoder layer, computed explicitly.
