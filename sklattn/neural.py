@@ -73,7 +73,7 @@ _SHARED_PARAMETERS = {
         "per batch; for the "
         "other estimators it is 1024. On CPU the Transformer's attention ran slower in "
         "batches of 1024 windows of 96 steps than of 256, while variate tokens ran "
-        "twice as fast in batches of 4000.")),
+        "twice as fast in batches of 4681.")),
     "lr": ("float", "Learning rate."),
     "optimizer": ('{"adam", "adamw", "sgd"} or torch.optim.Optimizer subclass', ""),
     "weight_decay": ("float", ""),
