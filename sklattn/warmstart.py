@@ -63,9 +63,8 @@ class LeastSquaresStart(Callback):
         solver = LeastSquares(lookback, linear.horizon)
         with torch.no_grad():
             for Xi, yi in WindowBatches(train, batch_size=self.batch_size):
-                rows = module.least_squares_rows(to_tensor(Xi, net.device).float(),
-                                                 to_tensor(yi, net.device).float())
-                solver.update(*rows)
+                solver.update_weighted(module.least_squares_rows(
+                    to_tensor(Xi, net.device).float(), to_tensor(yi, net.device).float()))
         linear.set_map(*solver.solve(self.ridge))
         self.n_rows_ = solver.n_rows
         self._set_trainable(net, not self.freeze)

@@ -9,7 +9,7 @@ from skorch.dataset import Dataset
 
 from sklattn import LinearForecaster, TransformerForecaster
 from sklattn.batching import WindowBatches
-from sklattn.net import ForecastNet
+from sklattn.net import ForecastNet, clip_grad_norm
 
 
 def _data():
@@ -36,6 +36,28 @@ def test_in_step_clipping_matches_skorch_callback():
         np.testing.assert_allclose(a.detach(), b.detach(), rtol=1e-5, atol=1e-6)
     assert not all(torch.allclose(a, c) for a, c in zip(ours.module_.parameters(),
                                                          unclipped.module_.parameters()))
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(max_norm):
+    gen = torch.Generator().manual_seed(0)
+    grads = [torch.randn(shape, generator=gen) for shape in [(3, 4), (4,), (2, 2, 2)]]
+    ours, reference = [], []
+    for grad in grads:
+        for params in (ours, reference):
+            params.append(torch.nn.Parameter(torch.zeros(grad.shape)))
+            params[-1].grad = grad.clone()
+    frozen = torch.nn.Parameter(torch.zeros(2))  # no gradient: skipped
+    clip_grad_norm(ours + [frozen], max_norm)
+    torch.nn.utils.clip_grad_norm_(reference, max_norm)
+    for a, b in zip(ours, reference):
+        torch.testing.assert_close(a.grad, b.grad)
+    norm = torch.linalg.vector_norm(torch.cat([p.grad.reshape(-1) for p in ours]))
+    if max_norm < 1:  # clipped to the bound
+        torch.testing.assert_close(norm, torch.tensor(max_norm), rtol=1e-4, atol=0)
+    else:  # left as they were
+        for p, grad in zip(ours, grads):
+            torch.testing.assert_close(p.grad, grad)
 
 
 def test_bfloat16_autocast_on_cpu_trains_and_predicts(lagged_windows):

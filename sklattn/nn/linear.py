@@ -97,16 +97,23 @@ class LeastSquares:
         self.n_rows = 0
 
     def update(self, inputs, targets, weights):
-        """Add rows: ``inputs`` (N, n_inputs), ``targets`` (N, n_outputs), ``weights`` (N,).
-
-        Each batch's products are formed in the inputs' precision and summed into the
-        float64 totals.
-        """
+        """Add rows: ``inputs`` (N, n_inputs), ``targets`` (N, n_outputs), ``weights`` (N,)."""
         w = weights.detach()[:, None]
-        rows = torch.cat([inputs.detach(), torch.ones_like(w)], dim=1) * w
-        self.gram += (rows.T @ rows).to("cpu", torch.float64)
-        self.cross += (rows.T @ (targets.detach() * w)).to("cpu", torch.float64)
-        self.n_rows += len(w)
+        self.update_weighted(torch.cat([inputs.detach() * w, w, targets.detach() * w], dim=1))
+
+    def update_weighted(self, rows):
+        """Add rows already multiplied by their weights: ``rows`` is (N, n_inputs + 1 +
+        n_outputs), row ``n`` being ``w_n [x_n, 1, y_n]``.
+
+        Each batch's products are formed in the rows' precision, in one matrix product,
+        and summed into the float64 totals.
+        """
+        n_inputs = len(self.gram)  # with the bias's column
+        # (n_inputs + 1, n_inputs + 1 + n_outputs): the Gram matrix, then the cross products
+        products = (rows[:, :n_inputs].T @ rows).to("cpu", torch.float64)
+        self.gram += products[:, :n_inputs]
+        self.cross += products[:, n_inputs:]
+        self.n_rows += len(rows)
 
     def solve(self, ridge=1e-3):
         """Return ``(W, b)``: float32 tensors of shape (n_outputs, n_inputs) and (n_outputs,)."""

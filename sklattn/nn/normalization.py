@@ -112,8 +112,10 @@ class WindowNormalization(nn.Module):
 
         The forecast ``m`` of a target at input position ``f`` is mapped back as
         ``m * scale_f + loc_f``, so its squared error in data units is
-        ``scale_f^2 * (m - (y - loc_f) / scale_f)^2``. Valid while the affine
-        parameters are at their start (identity).
+        ``scale_f^2 * (m - (y - loc_f) / scale_f)^2``: a row of weight ``scale_f``, whose
+        weighted window ``scale_f * z`` and future are simply ``x - loc_f`` and
+        ``y - loc_f`` (nothing to divide). Valid while the affine parameters are at their
+        start (identity).
 
         Parameters
         ----------
@@ -122,9 +124,10 @@ class WindowNormalization(nn.Module):
 
         Returns
         -------
-        inputs : (batch * n_known, lookback)
-        targets : (batch * n_known, horizon)
-        weights : (batch * n_known,)
+        rows : tensor of shape (batch * n_known, lookback + 1 + horizon)
+            Row ``n`` is ``w_n [z_n, 1, t_n]``: the normalised window ``z_n``, the bias's
+            input, the normalised future ``t_n``, times the row's weight ``w_n``; for
+            :meth:`~sklattn.nn.linear.LeastSquares.update_weighted`.
         """
         batch, lookback = x.shape[0], x.shape[1]
         features = self.target_index[self.target_known]  # (K,)
@@ -134,15 +137,17 @@ class WindowNormalization(nn.Module):
         xk = x.transpose(1, 2)[:, features].transpose(1, 2)  # (B, L, K)
         loc, scale = self._stats(xk)
         y = y.reshape(batch, self.horizon, -1).transpose(1, 2)[:, self.target_known]  # (B, K, H)
+        # Written in place into one buffer: the solver reads it in one matrix product.
+        rows = x.new_empty(batch, len(features), lookback + 1 + self.horizon)  # (B, K, L+1+H)
         if loc is None:
-            z, targets = xk, y
-            weights = torch.ones(batch, len(features), device=x.device)
+            rows[..., :lookback] = xk.transpose(1, 2)
+            rows[..., lookback] = 1.0
+            rows[..., lookback + 1:] = y
         else:
-            z = (xk - loc) / scale  # the affine map is at identity
-            weights = scale[:, 0]  # (B, K)
-            targets = (y - loc.transpose(1, 2)) / scale.transpose(1, 2)
-        inputs = z.transpose(1, 2).reshape(-1, lookback)  # (B*K, L)
-        return inputs, targets.reshape(-1, self.horizon), weights.reshape(-1)
+            torch.sub(xk, loc, out=rows[..., :lookback].transpose(1, 2))  # scale * z
+            rows[..., lookback] = scale[:, 0]
+            torch.sub(y, loc.transpose(1, 2), out=rows[..., lookback + 1:])
+        return rows.reshape(batch * len(features), -1)
 
     def denormalize(self, out, stats):
         """Map a normalised forecast (batch, steps, n_targets) back to data units."""

@@ -47,6 +47,21 @@ def test_least_squares_recovers_a_linear_map_and_weights_rows():
         LeastSquares(5, 3).solve()
 
 
+def test_least_squares_accumulates_the_weighted_normal_equations():
+    gen = torch.Generator().manual_seed(2)
+    x, y = torch.randn(50, 4, generator=gen), torch.randn(50, 2, generator=gen)
+    w = torch.rand(50, generator=gen) + 0.5
+    rows = torch.cat([x, torch.ones(50, 1)], dim=1).double() * w[:, None].double()
+    plain, weighted = LeastSquares(4, 2), LeastSquares(4, 2)
+    plain.update(x, y, w)
+    weighted.update_weighted(torch.cat([x, torch.ones(50, 1), y], dim=1) * w[:, None])
+    for solver in (plain, weighted):
+        torch.testing.assert_close(solver.gram, rows.T @ rows, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(solver.cross, rows.T @ (y.double() * w[:, None].double()),
+                                   rtol=1e-5, atol=1e-5)
+        assert solver.n_rows == 50
+
+
 @pytest.mark.parametrize("decomposition", [True, False])
 def test_set_map_makes_every_feature_forecast_the_map_of_its_window(decomposition):
     module = WindowLinear(2, 8, 3, [0, 1], decomposition=decomposition, kernel_size=3)

@@ -170,8 +170,9 @@ def test_least_squares_rows_give_the_data_unit_loss_of_a_linear_forecaster(metho
     module = WindowNormalization(linear, 3, 4, targets, method=method)
     x = torch.randn(6, 10, 3, generator=gen) * 3 + 5
     y = torch.randn(6, 4 * 3, generator=gen) + 5
-    inputs, rows_y, weights = module.least_squares_rows(x, y)
-    assert inputs.shape == (6 * 2, 10) and rows_y.shape == (6 * 2, 4)
-    rows_loss = (weights[:, None] ** 2 * (inputs @ W.T + b - rows_y) ** 2).sum()
+    rows = module.least_squares_rows(x, y)
+    assert rows.shape == (6 * 2, 10 + 1 + 4)
+    inputs, weights, rows_y = rows[:, :10], rows[:, 10], rows[:, 11:]
+    rows_loss = ((inputs @ W.T + weights[:, None] * b - rows_y) ** 2).sum()  # weighted rows
     error = (module(x) - y).reshape(6, 4, 3)[..., [0, 2]]
     torch.testing.assert_close(rows_loss, (error ** 2).sum(), rtol=1e-4, atol=1e-4)
