@@ -55,6 +55,17 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
     assert "| naive |" in intervals and "| timestep |" in intervals
 
 
+@needs_data
+def test_holdout_has_its_minimum_when_the_validation_part_is_short(recwarn):
+    # 250 rows: the validation part makes 43 windows of 24 + 8 steps, fewer than a
+    # hold-out needs; the benchmark's hold-out reaches back for 50 and early stopping runs.
+    longterm = _load_script()
+    row = longterm.run("ETTh1", "MS", "linear", 24, 8, 2, DATA_HOME, max_rows=250)
+    assert row["early_stopping_holdout"]
+    assert row["n_train_windows"] == row["n_fit_windows"] - 50 - 24 - 8 + 1
+    assert not [w for w in recwarn if "early stopping is skipped" in str(w.message)]
+
+
 def test_published_figures_are_readable():
     published = _load_script().load_published()
     assert ("ETTh1", "M", 96) in published
