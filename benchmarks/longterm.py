@@ -29,6 +29,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -251,9 +252,13 @@ def report(results=None, published=None):
         def ratio(row, ref):
             return "" if ref is None else f"{row['test_mse'] / ref:.3f}"
 
+        # the max_epochs most rows of the table ran with; a row that differs says so
+        usual = Counter(r["max_epochs"] for r in rows if "max_epochs" in r).most_common(1)
         for r in rows:
             epochs = (f"{r['epochs_run']} ({r['best_epoch']})" if "epochs_run" in r else "")
             notes = [f"trained on {r['n_train_windows']} windows only"] if r["train_subset"] else []
+            if "max_epochs" in r and usual and r["max_epochs"] != usual[0][0]:
+                notes.append(f"max_epochs={r['max_epochs']}")
             if r.get("best_epoch") == 0 and r.get("early_stopping_holdout"):
                 notes.append(f"{_epoch0(r, naive)} kept: no epoch beat it on the hold-out")
             note = "; ".join(notes)
