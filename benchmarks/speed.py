@@ -7,7 +7,8 @@ Four measurements, each printed as a table and appended to
     Seconds per epoch of ``fit`` (default settings: clipping on, early stopping off so
     both sides see the same batches) beside a plain loop (``zero_grad``, forward, MSE,
     ``backward``, ``step``; no clipping) training a copy of the same module on the
-    same shuffled batches. Both sides alternate, one fit each per round; medians.
+    same shuffled batches. Both sides alternate, one fit each per round, either side
+    first on alternate rounds; medians.
     Also each epoch alone (skorch's ``EpochTimer`` beside the plain loop's epochs) and
     the seconds ``fit`` spends once per fit (validation, net set-up, least-squares
     start), so that a fixed cost and a per-step cost can be told apart.
@@ -40,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -124,21 +126,26 @@ def bench_train(names, rounds, epochs, n_windows):
         template = copy.deepcopy(est.net_.module_)
         ours, plain, ours_epochs, plain_epochs, setup = [], [], [], [], []
         for r in range(rounds):
-            start = time.perf_counter()
-            est.fit(X, y)
-            fit_seconds = time.perf_counter() - start
-            ours.append(fit_seconds / epochs)
-            # skorch's EpochTimer: each epoch's steps, without what fit does once
-            # (validation, net set-up, the least-squares start)
-            epoch_seconds = est.net_.history[:, "dur"]
-            ours_epochs.extend(epoch_seconds)
-            setup.append(fit_seconds - sum(epoch_seconds))
-            module = copy.deepcopy(template)
-            start = time.perf_counter()
-            epoch_seconds = _plain_train(module, X, y, epochs=epochs,
-                                         batch_size=est.batch_size, lr=est.lr, seed=r)
-            plain.append((time.perf_counter() - start) / epochs)
-            plain_epochs.extend(epoch_seconds)
+            # Either side first on alternate rounds, so that neither always runs in the
+            # state (caches, allocator, sleeping threads) the other leaves.
+            for side in ("sklattn", "plain") if r % 2 == 0 else ("plain", "sklattn"):
+                if side == "sklattn":
+                    start = time.perf_counter()
+                    est.fit(X, y)
+                    fit_seconds = time.perf_counter() - start
+                    ours.append(fit_seconds / epochs)
+                    # skorch's EpochTimer: each epoch's steps, without what fit does once
+                    # (validation, net set-up, the least-squares start)
+                    epoch_seconds = est.net_.history[:, "dur"]
+                    ours_epochs.extend(epoch_seconds)
+                    setup.append(fit_seconds - sum(epoch_seconds))
+                else:
+                    module = copy.deepcopy(template)
+                    start = time.perf_counter()
+                    epoch_seconds = _plain_train(module, X, y, epochs=epochs,
+                                                 batch_size=est.batch_size, lr=est.lr, seed=r)
+                    plain.append((time.perf_counter() - start) / epochs)
+                    plain_epochs.extend(epoch_seconds)
         row = {"kind": "train", "estimator": name, "n_windows": len(X), "epochs": epochs,
                "rounds": rounds, "sklattn_s_per_epoch": float(np.median(ours)),
                "plain_s_per_epoch": float(np.median(plain)),
@@ -163,17 +170,16 @@ def bench_predict(names, rounds, epochs):
         module = est.net_.module_
         one = X_test[:1]
         timings = {"all": ([], []), "one": ([], [])}
-        for _ in range(rounds):
+        for r in range(rounds):
             for key, Xq in (("all", X_test), ("one", one)):
                 reps = 1 if key == "all" else 20
-                start = time.perf_counter()
-                for _ in range(reps):
-                    est.predict(Xq)
-                timings[key][0].append((time.perf_counter() - start) / reps)
-                start = time.perf_counter()
-                for _ in range(reps):
-                    _plain_predict(module, Xq)
-                timings[key][1].append((time.perf_counter() - start) / reps)
+                # either side first on alternate rounds (as in ``bench_train``)
+                for side in (0, 1) if r % 2 == 0 else (1, 0):
+                    run = est.predict if side == 0 else partial(_plain_predict, module)
+                    start = time.perf_counter()
+                    for _ in range(reps):
+                        run(Xq)
+                    timings[key][side].append((time.perf_counter() - start) / reps)
         for key, (ours, plain) in timings.items():
             n = len(X_test) if key == "all" else 1
             row = {"kind": "predict", "estimator": name, "windows": key, "n_windows": n,

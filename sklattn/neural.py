@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 from .base import WindowForecasterBase
-from .batching import WindowBatches, batch_tensor
+from .batching import RowBatches, WindowBatches
 from .checkpoint import EpochCheckpoint, read_manifest, restore
 from .net import ForecastNet
 from .nn.normalization import WindowNormalization
@@ -621,11 +621,12 @@ class NeuralForecasterBase(WindowForecasterBase):
         module.eval()
         try:
             with torch.inference_mode(), torch_threads(1 if small else self.n_threads):
+                rows = RowBatches(X3)
                 starts = range(0, n, batch_size)
                 if show_progress(self.progress):
                     starts = batch_progress(starts, len(starts), type(self).__name__)
                 for start in starts:
-                    Xb = batch_tensor(X3[start:start + batch_size])
+                    Xb = rows.take(slice(start, start + batch_size))
                     k = len(Xb)
                     if k < _MIN_INFERENCE_BLOCK:
                         Xb = torch.cat([Xb, Xb.new_zeros((_MIN_INFERENCE_BLOCK - k,)

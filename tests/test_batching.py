@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -56,3 +59,41 @@ def test_batches_are_copied_once_and_never_wrap_the_callers_memory():
     assert not np.shares_memory(tensor.numpy(), base) and tensor.numpy().flags.writeable
     fresh = np.arange(8, dtype=np.float32).reshape(2, 4, 1).copy()  # owned: used as it is
     assert np.shares_memory(batch_tensor(fresh).numpy(), fresh)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_row_batches_gather_like_numpy_into_fresh_float32_c_tensors(dtype, order):
+    from sklattn.batching import RowBatches
+
+    series = np.asarray(np.arange(60 * 3).reshape(60, 3), dtype=dtype, order=order)
+    # Windows of the series as make_windows lays them out: a read-only strided view.
+    X = np.lib.stride_tricks.sliding_window_view(series, 5, axis=0).transpose(0, 2, 1)
+    rows = RowBatches(X)
+    for index in (slice(3, 11), np.array([0, 4, 5, 40, 55])):
+        batch = rows.take(index)
+        assert batch.dtype == torch.float32 and batch.is_contiguous()
+        np.testing.assert_array_equal(batch.numpy(), X[index].astype(np.float32))
+        batch += 1  # a copy: the series is untouched
+    np.testing.assert_array_equal(series, np.arange(60 * 3).reshape(60, 3))
+
+
+def test_row_batches_copy_a_contiguous_float32_slice_and_read_negative_strides():
+    from sklattn.batching import RowBatches
+
+    X = np.arange(40, dtype=np.float32).reshape(10, 4, 1)
+    batch = RowBatches(X).take(slice(2, 5))  # already float32 C order: still copied
+    assert not np.shares_memory(batch.numpy(), X)
+    reversed_ = X[::-1]  # torch cannot share negative strides: NumPy gathers them
+    np.testing.assert_array_equal(RowBatches(reversed_).take(np.array([1, 3])).numpy(),
+                                  reversed_[[1, 3]])
+
+
+def test_read_only_windows_raise_no_torch_warning():
+    # torch warns once per process, so a fresh process: the first read-only array it
+    # shares is the one RowBatches wraps.
+    code = ("import numpy as np; from sklattn.batching import RowBatches; "
+            "X = np.zeros((6, 3)); X.flags.writeable = False; RowBatches(X).take(slice(0, 2))")
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
