@@ -7,139 +7,28 @@ window normalisation, early stopping, clipping, seeding and batching live here, 
 
 import inspect
 import json
-import os
-import textwrap
 import warnings
-from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Callback
 
 from .base import WindowForecasterBase
-from .batching import RowBatches, WindowBatches
+from .batching import WindowBatches
 from .checkpoint import EpochCheckpoint, read_manifest, restore
+from .inference import run_in_batches
 from .net import ForecastNet
 from .nn.normalization import WindowNormalization
 from .nn.quantiles import PinballLoss, QuantileOffsets
-from .progress import EpochProgress, batch_progress, show_progress
+from .parameters import OPTIMIZERS, SHARED_CONSTRAINTS, are_callbacks, is_optimizer_class
+from .progress import EpochProgress, show_progress
 from .split import MIN_VALIDATION_WINDOWS
 from .stopping import EarlyStoppingWithBaseline, last_value_forecast
 from .threads import torch_threads
 from .warmstart import LeastSquaresStart
 
-__all__ = ["NeuralForecasterBase", "document_shared_parameters"]
-
-_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
-
-
-def _is_optimizer_class(value):
-    return isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
-
-
-def _are_callbacks(value):
-    return value is None or (
-        isinstance(value, (list, tuple))
-        and all(isinstance(cb, Callback)
-                or (isinstance(cb, tuple) and len(cb) == 2 and isinstance(cb[0], str)
-                    and isinstance(cb[1], Callback))
-                for cb in value)
-    )
-
-
-# One description of each shared parameter; every estimator's docstring gets them, with
-# its own defaults, through :func:`document_shared_parameters`.
-_SHARED_PARAMETERS = {
-    "lookback": ("int or None", (
-        "Only for fitting on 2D ``X`` of flattened multivariate windows: the steps per "
-        "window, so that each row of ``lookback * n_features`` values is read as the "
-        "C-order ravel of a (lookback, n_features) window. None: a 2D ``X`` in ``fit`` is "
-        "univariate windows (n_windows, lookback). It does not cut windows "
-        "(``make_windows`` does); after ``fit``, 2D ``X`` is always read with the fitted "
-        "window shape.")),
-    "normalization_affine": ("bool", "Learn a per-feature scale and shift after normalising "
-                             "(RevIN's affine option)."),
-    "max_epochs": ("int", "Upper bound on training epochs (early stopping may end sooner)."),
-    "batch_size": ("int", "Windows per training batch."),
-    "predict_batch_size": ('int or "auto"', (
-        "Windows per batch in ``predict`` and ``attention_weights`` (no gradients are "
-        "kept, so it can be larger than ``batch_size``; lower it to bound memory on a "
-        'GPU). "auto" (the Transformer\'s default) sizes batches by the work of one '
-        "window: 256 windows, or more when a window makes fewer than 128 token rows "
-        "(tokens times the sequences they form), up to 32768 rows and 2**23 input values "
-        "per batch; for the "
-        "other estimators it is 1024. On CPU the Transformer's attention ran slower in "
-        "batches of 1024 windows of 96 steps than of 256, while variate tokens ran "
-        "twice as fast in batches of 4681.")),
-    "lr": ("float", "Learning rate."),
-    "optimizer": ('{"adam", "adamw", "sgd"} or torch.optim.Optimizer subclass', ""),
-    "weight_decay": ("float", ""),
-    "optimizer_params": ("dict or None", (
-        'Further keyword arguments of the optimizer (``{"betas": (0.9, 0.99)}`` for Adam, '
-        '``{"momentum": 0.9}`` for SGD); checked against its signature in ``fit``.')),
-    "max_grad_norm": ("float or None", "Gradients are clipped to this norm each step; None "
-                      "turns clipping off."),
-    "quantiles": ("sequence of float or None", (
-        "Quantile levels in (0, 1), increasing, to forecast besides the point forecast "
-        "(e.g. ``(0.05, 0.95)``): training minimises the pinball loss of these levels and "
-        "of the median, ``predict`` returns the median and ``predict_quantiles`` the "
-        "levels. Each level is the module's median plus a learned offset per horizon "
-        "step and target in the window's normalised units (so, under RevIN, proportional "
-        "to the window's spread), ordered so that quantiles never cross. None: the point "
-        "forecast minimises the squared error.")),
-    "baseline": ('{"last"} or None', (
-        '"last": early stopping scores the last-value (naive) forecast on the hold-out '
-        "before the first epoch, as epoch 0, and a trained epoch must beat it to be kept; "
-        "when none does, the fitted model is that forecast (``best_epoch_`` is 0). It "
-        "needs a target among the input features (otherwise, or with None, early "
-        "stopping keeps the best trained epoch).")),
-    "early_stopping": ("bool", (
-        "Hold out the last ``validation_fraction`` of the windows (after a gap of "
-        "``lookback + horizon - 1`` windows, so no validation step is seen in training), "
-        "stop when the validation loss has not improved for ``patience`` epochs and keep "
-        "the best epoch's weights. Skipped, with a warning, when the hold-out would have "
-        "fewer than 50 windows (too noisy to stop on) or more than the training part.")),
-    "validation_fraction": ("float in (0, 0.5]", ""),
-    "patience": ("int", ""),
-    "random_state": ("int, RandomState or None", (
-        "Seeds weight initialisation, dropout and shuffling: same seed, bit-identical "
-        "predictions on CPU, across fits, processes and GridSearchCV workers, given the "
-        "same number of torch threads (``n_threads`` pins it). torch's global RNG is "
-        "left as it was.")),
-    "device": ('{"auto", "cpu", "cuda"}', '"auto" takes CUDA when available.'),
-    "checkpoint_dir": ("str, path-like or None", (
-        "Write a checkpoint (weights, optimizer state, history, early-stopping state, "
-        "random state) into this folder after every epoch, and resume from it: a fit "
-        "that finds a checkpoint of the same fit there (same hyperparameters and data "
-        "shapes) continues from its last epoch, with the result of an uninterrupted fit "
-        "(bit for bit on CPU with the same torch threads). "
-        "A finished fit's checkpoint gives the finished model back; delete the folder "
-        "to train from scratch. None: no checkpoints.")),
-    "n_threads": ("int or None", (
-        "torch threads for ``fit`` and ``predict`` (restored afterwards). None keeps "
-        "torch's setting, which inside a joblib worker (``GridSearchCV(n_jobs=k)``) "
-        "joblib has already limited to cores // k. Set it when several fits share "
-        "the cores another way: more busy threads than free cores stall torch badly.")),
-    "precision": ('{"float32", "bfloat16", "float16"}', (
-        "Mixed precision: run the forward pass under ``torch.autocast`` in this dtype "
-        "(weights, loss and optimizer stay float32; float16 also scales the loss "
-        "against underflow). Meant for GPUs; bfloat16 also works on CPU.")),
-    "compile": ("bool", "Compile the module with ``torch.compile`` (worth it on a GPU for "
-                "long fits; the first epoch pays the compilation). CUDA only: on CPU, "
-                "torch 2.13's compiled code crashed, so fit refuses it."),
-    "verbose": ("int", "0 is silent; 1 prints skorch's epoch table."),
-    "progress": ('{"auto"} or bool', (
-        "Show a tqdm progress bar over the epochs of ``fit`` (with the last losses) and "
-        "over the batches of ``predict`` and ``attention_weights`` calls of at least "
-        "10 batches. \"auto\": on in interactive sessions (stderr is a terminal, or "
-        "a Jupyter kernel), off in scripts, logs and CI.")),
-    "callbacks": ("list of skorch callbacks or None",
-                  "Added to the net's callbacks (after early stopping and clipping)."),
-}
-_PLACEHOLDER = "    <shared parameters>\n"
+__all__ = ["NeuralForecasterBase", "linear_skip_of", "point_forecaster"]
 
 
 def point_forecaster(module):
@@ -152,22 +41,6 @@ def point_forecaster(module):
 def linear_skip_of(module):
     """The linear skip (``linear_skip=True``) of a fitted net's module."""
     return point_forecaster(module).skip
-
-
-def document_shared_parameters(cls):
-    """Class decorator: put the shared parameters, with ``cls``'s defaults, in its docstring.
-
-    The docstring marks the place with a line ``<shared parameters>``.
-    """
-    if cls.__doc__ is None or _PLACEHOLDER not in cls.__doc__:
-        raise ValueError(f"{cls.__name__}'s docstring has no {_PLACEHOLDER.strip()!r} line")
-    defaults = inspect.signature(cls.__init__).parameters
-    lines = []
-    for name, (kind, text) in _SHARED_PARAMETERS.items():
-        lines.append(f"    {name} : {kind}, default={defaults[name].default!r}")
-        lines.extend(f"        {line}" for line in textwrap.wrap(text, 84))
-    cls.__doc__ = cls.__doc__.replace(_PLACEHOLDER, "\n".join(lines) + "\n")
-    return cls
 
 
 class NeuralForecasterBase(WindowForecasterBase):
@@ -198,7 +71,7 @@ class NeuralForecasterBase(WindowForecasterBase):
     optimizer, weight_decay, optimizer_params, max_grad_norm, quantiles, baseline,
     early_stopping, validation_fraction, patience, random_state, device, checkpoint_dir,
     n_threads, precision, compile, verbose, progress, callbacks
-        Described once in ``_SHARED_PARAMETERS`` and written, with each estimator's
+        Described once in ``sklattn.parameters`` and written, with each estimator's
         defaults, into its docstring by :func:`document_shared_parameters`.
 
     Fitted attributes
@@ -217,33 +90,8 @@ class NeuralForecasterBase(WindowForecasterBase):
         ``net_.module_.forecaster`` the estimator's own module.
     """
 
-    _parameter_constraints = {
-        **WindowForecasterBase._parameter_constraints,
-        "normalization": [StrOptions({"auto", "revin", "last"}), None],
-        "normalization_affine": ["boolean"],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "predict_batch_size": [Interval(Integral, 1, None, closed="left"),
-                               StrOptions({"auto"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS)), callable],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "optimizer_params": [dict, None],
-        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "quantiles": [list, tuple, None],
-        "baseline": [StrOptions({"last"}), None],
-        "early_stopping": ["boolean"],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "device": [StrOptions({"auto", "cpu", "cuda"})],
-        "checkpoint_dir": [str, os.PathLike, None],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "precision": [StrOptions({"float32", "bfloat16", "float16"})],
-        "compile": ["boolean"],
-        "verbose": ["verbose"],
-        "progress": [StrOptions({"auto"}), "boolean"],
-        "callbacks": [list, tuple, None],
-    }
+    _parameter_constraints = {**WindowForecasterBase._parameter_constraints,
+                              **SHARED_CONSTRAINTS}
 
     # What normalization="auto" means when a target is an input feature.
     _auto_normalization = "revin"
@@ -265,9 +113,9 @@ class NeuralForecasterBase(WindowForecasterBase):
     # -- validation ----------------------------------------------------------------------
 
     def _check_extra_params(self):
-        if not isinstance(self.optimizer, str) and not _is_optimizer_class(self.optimizer):
+        if not isinstance(self.optimizer, str) and not is_optimizer_class(self.optimizer):
             raise TypeError(
-                f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch.optim.Optimizer "
+                f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer "
                 f"subclass; got {self.optimizer!r}"
             )
         optimizer = self._optimizer_class()
@@ -288,7 +136,7 @@ class NeuralForecasterBase(WindowForecasterBase):
                 raise ValueError(
                     "quantiles must be a non-empty, increasing sequence of levels in "
                     f"(0, 1), e.g. (0.05, 0.95); got {self.quantiles!r}")
-        if not _are_callbacks(self.callbacks):
+        if not are_callbacks(self.callbacks):
             raise TypeError(
                 "callbacks must be a list of skorch callbacks (or (name, callback) pairs); "
                 f"got {self.callbacks!r}"
@@ -305,7 +153,7 @@ class NeuralForecasterBase(WindowForecasterBase):
     # -- the skorch net ------------------------------------------------------------------
 
     def _optimizer_class(self):
-        return _OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str) else self.optimizer
+        return OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str) else self.optimizer
 
     def _optimizer_options(self):
         """``optimizer_params``, with ``foreach=True`` where the optimizer takes it and the
@@ -598,49 +446,13 @@ class NeuralForecasterBase(WindowForecasterBase):
         return 1024
 
     def _run_module(self, X3, forward):
-        """Run ``forward(module, X_batch)`` over windows in eval mode; stack the results.
-
-        Batches of ``predict_batch_size`` windows are cast to float32 one at a time, so
-        float64 or strided windows are never copied whole; the output is allocated once.
-
-        A batch of fewer than ``_MIN_INFERENCE_BLOCK`` windows is padded with zero
-        windows up to it, and a request that small runs on one thread: float32 matrix
-        products take other kernels (another summation order) for very few rows or
-        threads splitting very little work, so without this a window's forecast would
-        depend, in its last bits, on how many windows were predicted with it (measured:
-        1-2 units in the last place for 1-7 windows, none from 4 windows up). One thread
-        also spares a tiny request the wake-up of sleeping threads.
-        """
-        module = self.net_.module_
-        device = self.net_.device
-        n = len(X3)
-        batch_size = max(self._predict_batch_size(), _MIN_INFERENCE_BLOCK)
-        small = n <= _MIN_INFERENCE_BLOCK and device == "cpu"
-        out = None
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.inference_mode(), torch_threads(1 if small else self.n_threads):
-                rows = RowBatches(X3)
-                starts = range(0, n, batch_size)
-                if show_progress(self.progress):
-                    starts = batch_progress(starts, len(starts), type(self).__name__)
-                for start in starts:
-                    Xb = rows.take(slice(start, start + batch_size))
-                    k = len(Xb)
-                    if k < _MIN_INFERENCE_BLOCK:
-                        Xb = torch.cat([Xb, Xb.new_zeros((_MIN_INFERENCE_BLOCK - k,)
-                                                         + Xb.shape[1:])])
-                    with self.net_._autocast():
-                        result = forward(module, Xb.to(device))[:k].float()
-                    if out is None:
-                        out = np.empty((n,) + tuple(result.shape[1:]), dtype=np.float64)
-                    out[start:start + k] = result.cpu().numpy()
-        finally:
-            module.train(was_training)
-        return out
+        """Run ``forward(module, X_batch)`` over windows in eval mode; stack the results
+        (:func:`~sklattn.inference.run_in_batches`)."""
+        return run_in_batches(
+            self.net_.module_, X3, forward, batch_size=self._predict_batch_size(),
+            device=self.net_.device, n_threads=self.n_threads, autocast=self.net_._autocast,
+            progress_label=type(self).__name__ if show_progress(self.progress) else None)
 
 
-_MIN_INFERENCE_BLOCK = 8
 _QUANTILE_LR_FACTOR = 10
 _STATS_CHUNK = 4096

@@ -11,7 +11,7 @@ from sklattn import (
     NaiveForecaster,
     TransformerForecaster,
 )
-from sklattn.neural import _SHARED_PARAMETERS
+from sklattn.parameters import SHARED_PARAMETERS
 
 NEURAL = [AttentionRNNRegressor, TransformerForecaster, LinearForecaster]
 
@@ -25,7 +25,7 @@ def test_every_parameter_is_documented(cls):
 
 @pytest.mark.parametrize("cls", NEURAL)
 def test_shared_parameters_have_one_name_everywhere(cls):
-    assert set(_SHARED_PARAMETERS) <= set(cls().get_params())
+    assert set(SHARED_PARAMETERS) <= set(cls().get_params())
     assert {"normalization", "target_features"} <= set(cls().get_params())
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecaster
-from sklattn.neural import _MIN_INFERENCE_BLOCK
+from sklattn.inference import MIN_INFERENCE_BLOCK
 
 ESTIMATORS = [
     lambda: AttentionRNNRegressor(hidden_size=8, max_epochs=2, random_state=0),
@@ -35,7 +35,7 @@ def test_predict_batches_by_predict_batch_size_and_pads_only_tiny_batches(make,
     model.predict(X[:1])
     handle.remove()
     assert len(X) == 187
-    assert [c[0] for c in calls] == [50, 50, 50, 37, _MIN_INFERENCE_BLOCK]
+    assert [c[0] for c in calls] == [50, 50, 50, 37, MIN_INFERENCE_BLOCK]
     assert all(c[2] for c in calls)  # inference mode, no autograd graph
     assert [c[1] for c in calls] == [threads] * 4 + [1]  # a tiny request on one thread
     assert torch.get_num_threads() == threads
@@ -59,7 +59,7 @@ def test_auto_predict_batch_size_follows_the_work_per_window(tokens, lookback, e
     n = expected + 5
     model.predict(np.broadcast_to(X[:1], (n,) + X.shape[1:]))  # a view: no copy
     handle.remove()
-    assert [c[0] for c in calls] == [expected, _MIN_INFERENCE_BLOCK]  # 5 windows, padded
+    assert [c[0] for c in calls] == [expected, MIN_INFERENCE_BLOCK]  # 5 windows, padded
 
 
 def test_auto_predict_batch_size_is_1024_for_rnn_and_linear(lagged_windows):
@@ -71,7 +71,7 @@ def test_auto_predict_batch_size_is_1024_for_rnn_and_linear(lagged_windows):
         calls, handle = _spy_batches(model)
         model.predict(np.repeat(X[:1], 1030, axis=0))
         handle.remove()
-        assert [c[0] for c in calls] == [1024, _MIN_INFERENCE_BLOCK]
+        assert [c[0] for c in calls] == [1024, MIN_INFERENCE_BLOCK]
 
 
 @pytest.mark.parametrize("make", ESTIMATORS)

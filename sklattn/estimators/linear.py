@@ -4,8 +4,9 @@ from numbers import Integral
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..neural import NeuralForecasterBase, document_shared_parameters, point_forecaster
+from ..neural import NeuralForecasterBase, point_forecaster
 from ..nn.linear import WindowLinear
+from ..parameters import document_shared_parameters
 
 __all__ = ["LinearForecaster"]
 

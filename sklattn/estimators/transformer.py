@@ -4,9 +4,10 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..neural import NeuralForecasterBase, document_shared_parameters, linear_skip_of
+from ..neural import NeuralForecasterBase, linear_skip_of
 from ..nn.linear import WindowLinear
 from ..nn.transformer import WindowTransformer, n_patches
+from ..parameters import document_shared_parameters
 
 __all__ = ["TransformerForecaster"]
 
