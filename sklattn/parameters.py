@@ -53,12 +53,12 @@ SHARED_PARAMETERS = {
         "Windows per batch in ``predict`` and ``attention_weights`` (no gradients are "
         "kept, so it can be larger than ``batch_size``; lower it to bound memory on a "
         'GPU). "auto" (the Transformer\'s default) sizes batches by the work of one '
-        "window: 256 windows, or more when a window makes fewer than 128 token rows "
-        "(tokens times the sequences they form), up to 32768 rows and 2**23 input values "
+        "window: 256 windows, or more when a window makes fewer than 64 token rows "
+        "(tokens times the sequences they form), up to 16384 rows and 2**23 input values "
         "per batch; for the "
         "other estimators it is 1024. On CPU the Transformer's attention ran slower in "
         "batches of 1024 windows of 96 steps than of 256, while variate tokens ran "
-        "twice as fast in batches of 4681.")),
+        "twice as fast in batches of 2340.")),
     "lr": ("float", "Learning rate."),
     "optimizer": ('{"adam", "adamw", "sgd"} or torch.optim.Optimizer subclass', ""),
     "weight_decay": ("float", ""),

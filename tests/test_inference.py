@@ -42,10 +42,10 @@ def test_predict_batches_by_predict_batch_size_and_pads_only_tiny_batches(make,
 
 
 @pytest.mark.parametrize("tokens, lookback, expected", [
-    ("variate", 12, 32768 // 3),  # 3 token rows per window
-    ("timestep", 12, 32768 // 12),  # 12 token rows
+    ("variate", 12, 16384 // 3),  # 3 token rows per window
+    ("timestep", 12, 16384 // 12),  # 12 token rows
     ("timestep", 200, 256),  # 200 rows: at least 256 windows
-    ("patch", 12, 32768 // (3 * 2)),  # 3 features x 2 patches of 12 steps (stride 6)
+    ("patch", 12, 16384 // (3 * 2)),  # 3 features x 2 patches of 12 steps (stride 6)
     ("variate", 1000, 2**23 // (1000 * 3)),  # the input batch kept under 2**23 values
 ])
 def test_auto_predict_batch_size_follows_the_work_per_window(tokens, lookback, expected):

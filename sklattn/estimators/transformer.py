@@ -11,7 +11,7 @@ from ..parameters import document_shared_parameters
 
 __all__ = ["TransformerForecaster"]
 
-_AUTO_BATCH_ROWS = 32768
+_AUTO_BATCH_ROWS = 16384
 _AUTO_BATCH_VALUES = 2**23
 
 
@@ -170,9 +170,13 @@ class TransformerForecaster(NeuralForecasterBase):
         # Rows the encoder runs per window: its tokens times the sequences they form
         # (patch tokens: one sequence per feature). Measured on ETTh1 (lookback 96 and
         # 336, 1500 windows, 2 CPU threads): for time-step and patch tokens (84-336 rows
-        # per window) this rule took 0.89-1.0 of the time of batches of 256 windows,
-        # while 1024 windows took 1.11-1.30; variate tokens (7 rows per window) took
-        # 0.50-0.69 of it.
+        # per window) batches of 256 windows were as fast as any, 1024 windows took
+        # 1.11-1.30 times as long; variate tokens (7 rows per window) took 0.50-0.69 of
+        # the time in batches of thousands of windows. The rows are capped at 16384: at
+        # 32768 (patch tokens at lookback 96: 390 windows of 84 rows) predict took 1.45-1.5
+        # times as long as at 256 in three processes of five (memory-bound steps such as
+        # GELU ran 4x slower; the other two ran at the speed of 256), and variate tokens
+        # ran as fast in 2340 windows as in 4681.
         # The input batch is also kept under _AUTO_BATCH_VALUES (32 MB of float32), which
         # only binds for few tokens over long windows.
         lookback, n_features = self.window_shape_
