@@ -92,3 +92,23 @@ def test_float64_windows_forecast_as_their_float32_cast(lagged_windows):
     model = LinearForecaster(max_epochs=2, random_state=0).fit(X, y)
     X64 = np.asarray(X, dtype=np.float64)
     np.testing.assert_array_equal(model.predict(X64), model.predict(X))
+
+
+def test_run_in_batches_restores_the_module_mode_even_when_forward_fails():
+    from sklattn.inference import run_in_batches
+
+    module = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6, 2)).train()
+    X = np.arange(5 * 3 * 2, dtype=np.float64).reshape(5, 3, 2)
+    out = run_in_batches(module, X, lambda m, Xb: m(Xb), batch_size=2)
+    assert out.dtype == np.float64 and out.shape == (5, 2) and module.training
+    with torch.no_grad():
+        expected = module(torch.from_numpy(X).float()).numpy()
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+    def fail(m, Xb):
+        assert not m.training  # eval mode inside
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        run_in_batches(module, X, fail, batch_size=2)
+    assert module.training
