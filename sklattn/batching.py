@@ -63,7 +63,7 @@ class RowBatches:
     The rows are gathered by torch (``index_select``) from a tensor that shares the
     array's memory. NumPy's fancy indexing keeps a strided source's layout (the windows
     of a DataFrame are feature-major), so its result had to be copied a second time into
-    C order: 29 us against 22 us for 64 windows of 96 x 7 steps, 2.4 ms against 0.2-0.3
+    C order: 29 us against 22 us for 64 windows of 96 x 7 steps, 2.3 ms against 0.2-0.3
     ms for 1024. Arrays torch cannot share (negative strides, other dtypes) go through
     NumPy.
 

@@ -1,6 +1,8 @@
 """Running a trained module over windows for inference: batched, in eval mode, without
 gradients, the output allocated once."""
 
+from contextlib import nullcontext
+
 import numpy as np
 import torch
 
@@ -68,8 +70,7 @@ def run_in_batches(module, X, forward, *, batch_size, device="cpu", n_threads=No
                 k = len(Xb)
                 if k < MIN_INFERENCE_BLOCK:
                     Xb = torch.cat([Xb, Xb.new_zeros((MIN_INFERENCE_BLOCK - k,) + Xb.shape[1:])])
-                with autocast() if autocast is not None else torch.autocast("cpu",
-                                                                             enabled=False):
+                with (autocast or nullcontext)():
                     result = forward(module, Xb.to(device))[:k].float()
                 if out is None:
                     out = np.empty((n,) + tuple(result.shape[1:]), dtype=np.float64)

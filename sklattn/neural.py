@@ -72,7 +72,8 @@ class NeuralForecasterBase(WindowForecasterBase):
     early_stopping, validation_fraction, patience, random_state, device, checkpoint_dir,
     n_threads, precision, compile, verbose, progress, callbacks
         Described once in ``sklattn.parameters`` and written, with each estimator's
-        defaults, into its docstring by :func:`document_shared_parameters`.
+        defaults, into its docstring by
+        :func:`~sklattn.parameters.document_shared_parameters`.
 
     Fitted attributes
     -----------------
