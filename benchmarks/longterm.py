@@ -25,6 +25,7 @@ Progress (one line per epoch) goes to stderr.
 import argparse
 import csv
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -205,6 +206,8 @@ def _meta():
                                 text=True, cwd=HERE).stdout.strip()
     except OSError:
         commit = ""
+    # a copy of the tree without git (a GPU machine) is told its commit
+    commit = commit or os.environ.get("SKLATTN_BENCHMARK_COMMIT", "")
     return {"date": date.today().isoformat(), "machine": platform.platform(),
             "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
             "cuda": torch.cuda.is_available(), "commit": commit}
@@ -257,6 +260,8 @@ def report(results=None, published=None):
         for r in rows:
             epochs = (f"{r['epochs_run']} ({r['best_epoch']})" if "epochs_run" in r else "")
             notes = [f"trained on {r['n_train_windows']} windows only"] if r["train_subset"] else []
+            if r.get("meta", {}).get("cuda"):
+                notes.append("GPU")
             if "max_epochs" in r and usual and r["max_epochs"] != usual[0][0]:
                 notes.append(f"max_epochs={r['max_epochs']}")
             if r.get("best_epoch") == 0 and r.get("early_stopping_holdout"):

@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from skorch.callbacks import Callback
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -87,9 +88,16 @@ class _Dataset:
         return len(self.X)
 
 
-def _plain_train(module, X, y, *, epochs, batch_size, lr, seed):
+def _sync(device):
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _plain_train(module, X, y, *, epochs, batch_size, lr, seed, device="cpu"):
     """The reference: a hand-written training loop over the same batches."""
     torch.manual_seed(seed)
+    module.to(device)
+    cuda = str(device).startswith("cuda")
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     loss_fn = torch.nn.MSELoss()
     module.train()
@@ -97,22 +105,25 @@ def _plain_train(module, X, y, *, epochs, batch_size, lr, seed):
     seconds = []
     for _ in range(epochs):
         start = time.perf_counter()
-        for Xb, yb in WindowBatches(data, batch_size, shuffle=True):
+        for Xb, yb in WindowBatches(data, batch_size, shuffle=True, pin_memory=cuda):
+            Xb, yb = Xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
             optimizer.zero_grad()
             loss = loss_fn(module(Xb), yb)
             loss.backward()
             optimizer.step()
+        _sync(device)
         seconds.append(time.perf_counter() - start)
     return seconds  # of each epoch
 
 
-def _plain_predict(module, X, batch_size=256):
+def _plain_predict(module, X, batch_size=256, device="cpu"):
     module.eval()
     out = []
     with torch.inference_mode():
         for start in range(0, len(X), batch_size):
-            out.append(module(torch.from_numpy(np.ascontiguousarray(X[start:start + batch_size]))))
-    return torch.cat(out).numpy()
+            Xb = torch.from_numpy(np.ascontiguousarray(X[start:start + batch_size]))
+            out.append(module(Xb.to(device)))
+    return torch.cat(out).cpu().numpy()
 
 
 def bench_train(names, rounds, epochs, n_windows):
@@ -345,6 +356,86 @@ def bench_search(n_jobs_list, rounds, n_windows):
     return rows
 
 
+# -- GPU -----------------------------------------------------------------------------------
+
+def bench_gpu(names, rounds, epochs, n_windows, device, compile_names):
+    """Training and predict on a GPU: float32 beside a plain loop on the same device,
+    then bfloat16 and float16 autocast and ``compile=True`` beside float32."""
+    X, y, X_test, _ = _etth1()
+    X, y = X[:n_windows], y[:n_windows]
+    gpu = torch.cuda.get_device_name() if str(device).startswith("cuda") else "cpu"
+    rows = []
+    for name in names:
+        est = ESTIMATORS[name]().set_params(max_epochs=epochs, early_stopping=False,
+                                            random_state=0, device=device)
+        est.fit(X, y)  # warm-up (CUDA context, kernels), and the module the plain loop copies
+        template = copy.deepcopy(est.net_.module_).cpu()
+        ours, plain, fits = [], [], []
+        for r in range(rounds):
+            for side in ("sklattn", "plain") if r % 2 == 0 else ("plain", "sklattn"):
+                if side == "sklattn":
+                    start = time.perf_counter()
+                    est.fit(X, y)
+                    _sync(device)
+                    fits.append((time.perf_counter() - start) / epochs)
+                    ours.extend(est.net_.history[:, "dur"])
+                else:
+                    plain.extend(_plain_train(copy.deepcopy(template), X, y, epochs=epochs,
+                                              batch_size=est.batch_size, lr=est.lr, seed=r,
+                                              device=device))
+        row = {"kind": "gpu-train", "estimator": name, "gpu": gpu, "n_windows": len(X),
+               "epochs": epochs, "rounds": rounds, "batch_size": est.batch_size,
+               "sklattn_epoch_s": float(np.median(ours)),
+               "plain_epoch_s": float(np.median(plain)),
+               "sklattn_fit_s_per_epoch": float(np.median(fits))}
+        row["ratio"] = row["sklattn_epoch_s"] / row["plain_epoch_s"]
+        for precision in ("bfloat16", "float16"):
+            mixed = clone(est).set_params(precision=precision)
+            durations = []
+            for _ in range(max(1, rounds - 1)):
+                mixed.fit(X, y)
+                durations.extend(mixed.net_.history[:, "dur"])
+            row[f"{precision}_epoch_s"] = float(np.median(durations))
+        if name in compile_names:
+            # one epoch more: the first pays the compilation
+            compiled = clone(est).set_params(compile=True, max_epochs=epochs + 1)
+            try:
+                compiled.fit(X, y)
+            except Exception as error:  # noqa: BLE001  (a compiler failure is a result)
+                row["compile_error"] = f"{type(error).__name__}: {error}"[:300]
+            else:
+                durations = list(compiled.net_.history[:, "dur"])
+                row["compiled_first_epoch_s"] = float(durations[0])
+                row["compiled_epoch_s"] = float(np.median(durations[1:]))
+        # predict: every test window, and one window, beside the plain loop (batches of 256)
+        module = est.net_.module_
+        timings = {"all": ([], []), "one": ([], [])}
+        for r in range(rounds + 2):
+            for key, Xq in (("all", X_test), ("one", X_test[:1])):
+                reps = 1 if key == "all" else 20
+                for side in (0, 1) if r % 2 == 0 else (1, 0):
+                    run = (est.predict if side == 0
+                           else partial(_plain_predict, module, device=device))
+                    start = time.perf_counter()
+                    for _ in range(reps):
+                        run(Xq)
+                    timings[key][side].append((time.perf_counter() - start) / reps)
+        for key, (ours_p, plain_p) in timings.items():
+            n = len(X_test) if key == "all" else 1
+            row[f"predict_{key}_ratio"] = float(np.median(ours_p) / np.median(plain_p))
+            row[f"predict_{key}_windows_per_s"] = n / float(np.median(ours_p))
+        print(f"{name:14s} epoch {row['sklattn_epoch_s']:.3f} s, plain "
+              f"{row['plain_epoch_s']:.3f} (x{row['ratio']:.3f}); bf16 "
+              f"{row['bfloat16_epoch_s']:.3f}, fp16 {row['float16_epoch_s']:.3f}"
+              + (f", compiled {row['compiled_epoch_s']:.3f} (first "
+                 f"{row['compiled_first_epoch_s']:.1f})" if "compiled_epoch_s" in row else "")
+              + f"; predict all x{row['predict_all_ratio']:.3f}, one "
+              f"x{row['predict_one_ratio']:.3f}", flush=True)
+        rows.append(row)
+        _save([row])  # one at a time: a run cut short keeps what it measured
+    return rows
+
+
 def _latest(kind):
     """The latest row of each configuration of one kind."""
     if not RESULTS.exists():
@@ -415,6 +506,30 @@ def report():
                   f"{r['predict_added_bytes'] / mb:.0f} | "
                   f"{r['predict_output_bytes'] / mb:.0f} |" for r in memory]
         lines.append("")
+    gpu = _latest("gpu-train")
+    if gpu:
+        m = gpu[0]
+        lines += [f"### GPU: {m['gpu']} ({m['date']}, commit {m['commit']}, torch "
+                  f"{m['torch']})", "",
+                  f"ETTh1 M, lookback 96, horizon 96, {m['n_windows']} windows, batch size "
+                  f"of each estimator's default, median epoch of {m['rounds']} alternating "
+                  "rounds beside a plain loop on the same GPU (pinned batches, "
+                  "non-blocking copies, float32). Mixed precision and compiled: sklattn's "
+                  "median epoch with `precision` or `compile=True` (epochs after the first, "
+                  "which pays the compilation: its seconds in brackets). Predict: time "
+                  "ratio to the plain loop on every test window and on one.", "",
+                  "| estimator | float32 s/epoch | plain loop | ratio | bfloat16 | float16 "
+                  "| compiled (first) | predict all | predict one | win/s (all) |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['estimator']} | {r['sklattn_epoch_s']:.3f} | "
+                  f"{r['plain_epoch_s']:.3f} | {r['ratio']:.3f} | "
+                  f"{r['bfloat16_epoch_s']:.3f} | {r['float16_epoch_s']:.3f} | "
+                  + (f"{r['compiled_epoch_s']:.3f} ({r['compiled_first_epoch_s']:.1f}) | "
+                     if "compiled_epoch_s" in r
+                     else "failed | " if "compile_error" in r else " | ")
+                  + f"{r['predict_all_ratio']:.3f} | {r['predict_one_ratio']:.3f} | "
+                  f"{r['predict_all_windows_per_s']:,.0f} |" for r in gpu]
+        lines.append("")
     search = _latest("search")
     if search:
         m = search[0]
@@ -471,6 +586,14 @@ def main(argv=None):
     one.add_argument("lookback", type=int)
     one.add_argument("horizon", type=int)
     one.add_argument("estimator")
+    gpu = sub.add_parser("gpu")
+    gpu.add_argument("--estimators", nargs="+", default=list(ESTIMATORS))
+    gpu.add_argument("--rounds", type=int, default=3)
+    gpu.add_argument("--epochs", type=int, default=2)
+    gpu.add_argument("--n-windows", type=int, default=4000)
+    gpu.add_argument("--device", default="cuda")
+    gpu.add_argument("--compile", nargs="*", default=["linear", "patch"],
+                     help="estimators also timed with compile=True (CUDA only)")
     search = sub.add_parser("search")
     search.add_argument("--n-jobs", type=int, nargs="+", default=[1, 2])
     search.add_argument("--rounds", type=int, default=3)
@@ -484,6 +607,9 @@ def main(argv=None):
     elif args.command == "memory":
         _save(bench_memory(args.layouts, args.n_steps, args.lookback, args.horizon,
                            args.estimator))
+    elif args.command == "gpu":
+        bench_gpu(args.estimators, args.rounds, args.epochs, args.n_windows, args.device,
+                  args.compile)
     elif args.command == "search":
         _save(bench_search(args.n_jobs, args.rounds, args.n_windows))
     elif args.command == "_memory_one":
