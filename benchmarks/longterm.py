@@ -317,7 +317,8 @@ def interval_report(results=None, subset_results=None):
                              if r["train_subset"] else "",
                              "pure scaled score (before 4465c69)"
                              if r.get("meta", {}).get("commit") in PURE_SCALING_COMMITS
-                             else "") if note) + " |")
+                             else "",
+                             "GPU" if r.get("meta", {}).get("cuda") else "") if note) + " |")
         lines.append("")
     return "\n".join(lines)
 

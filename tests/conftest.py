@@ -1,6 +1,7 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -37,3 +38,19 @@ def lagged_windows():
 
     series, _ = make_lagged_series(n_steps=200, random_state=0)
     return make_windows(series, lookback=12, horizon=2, targets="target")
+
+
+def _assert_same_forecast(actual, expected, model):
+    """Bit for bit on CPU (what sklattn promises); within float32 rounding on CUDA, whose
+    libraries choose kernels by batch size (an H200 moved forecasts by up to 5e-7 when
+    only the batching changed)."""
+    if str(model.net_.device).startswith("cuda"):
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.fixture
+def assert_same_forecast():
+    """``assert_same_forecast(actual, expected, model)``: see ``_assert_same_forecast``."""
+    return _assert_same_forecast

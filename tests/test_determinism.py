@@ -1,5 +1,7 @@
 """Same random_state, same predictions, bit for bit, on CPU: across fits, processes and
-GridSearchCV workers (with the same number of torch threads, which n_threads pins)."""
+GridSearchCV workers (with the same number of torch threads, which n_threads pins).
+The promise is the CPU's, so the estimators are pinned to it (on a CUDA machine,
+``device="auto"`` would train on the GPU, whose kernels make no such promise)."""
 
 import subprocess
 import sys
@@ -13,10 +15,11 @@ from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecast
 
 ESTIMATORS = {
     "rnn": lambda: AttentionRNNRegressor(hidden_size=8, max_epochs=3, n_threads=1,
-                                         random_state=7),
+                                         random_state=7, device="cpu"),
     "patch": lambda: TransformerForecaster(d_model=8, n_layers=1, max_epochs=3, n_threads=1,
-                                           random_state=7),
-    "linear": lambda: LinearForecaster(max_epochs=3, n_threads=1, random_state=7),
+                                           random_state=7, device="cpu"),
+    "linear": lambda: LinearForecaster(max_epochs=3, n_threads=1, random_state=7,
+                                       device="cpu"),
 }
 
 

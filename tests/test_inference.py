@@ -75,16 +75,16 @@ def test_auto_predict_batch_size_is_1024_for_rnn_and_linear(lagged_windows):
 
 
 @pytest.mark.parametrize("make", ESTIMATORS)
-def test_forecast_does_not_depend_on_batching(make, lagged_windows):
+def test_forecast_does_not_depend_on_batching(make, lagged_windows, assert_same_forecast):
     X, y = lagged_windows
     model = make().fit(X, y)
     # Two threads for large requests (test workers run with one), one for tiny ones.
     model.set_params(n_threads=2)
     full = model.set_params(predict_batch_size=1024).predict(X)
     assert full.dtype == np.float64 and full.shape == y.shape
-    np.testing.assert_array_equal(model.set_params(predict_batch_size=20).predict(X), full)
+    assert_same_forecast(model.set_params(predict_batch_size=20).predict(X), full, model)
     one_by_one = np.concatenate([model.predict(X[i:i + 1]) for i in range(0, len(X), 7)])
-    np.testing.assert_array_equal(one_by_one, full[::7])
+    assert_same_forecast(one_by_one, full[::7], model)
 
 
 def test_float64_windows_forecast_as_their_float32_cast(lagged_windows):

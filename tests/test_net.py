@@ -96,8 +96,16 @@ def test_compile_on_gpu(lagged_windows):
     X, y = lagged_windows
     compiled = TransformerForecaster(max_epochs=2, device="cuda", compile=True,
                                      random_state=0).fit(X, y)
+    assert isinstance(compiled.net_.forward_module(), torch._dynamo.eval_frame.OptimizedModule)
+    assert not isinstance(compiled.net_.module_, torch._dynamo.eval_frame.OptimizedModule)
+    # The compiled forward computes what the plain module computes with the same weights.
+    fast = compiled.predict(X)
+    compiled.net_.compile_module = False
+    np.testing.assert_allclose(fast, compiled.predict(X), rtol=1e-4, atol=1e-4)
+    # Training through it learns as well, though not bit for bit: compiled dropout draws
+    # other masks than eager dropout (an H200 run differed by up to 0.05 after 2 epochs).
     plain = TransformerForecaster(max_epochs=2, device="cuda", random_state=0).fit(X, y)
-    np.testing.assert_allclose(compiled.predict(X), plain.predict(X), rtol=1e-3, atol=1e-3)
+    assert abs(compiled.score(X, y) - plain.score(X, y)) < 0.1
 
 
 def test_optimizer_uses_foreach_unless_the_user_chose(lagged_windows):
