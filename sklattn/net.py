@@ -11,6 +11,11 @@ What it changes in skorch's step, and why:
   gradients do not underflow. Weights and optimizer state stay float32.
 - A NaN or infinite training loss stops ``fit`` with a ``ValueError`` that names the
   epoch and suggests a lower learning rate, instead of training on.
+- On CUDA the batch losses stay on the GPU until the end of each epoch's loop and are then
+  read in one copy: reading a loss (``.item()``) waits for the GPU, and skorch reads each
+  batch's loss for the history (and the divergence check read it between forward and
+  backward), so the CPU could not queue the next kernels while the GPU worked. There a
+  diverged step stops ``fit`` at the end of its epoch's loop.
 - Batches that arrive in pinned memory are copied to the GPU with ``non_blocking=True``.
 - ``compile_module=True`` runs training and prediction through ``torch.compile(module_)``
   while ``module_`` itself stays the plain module (so pickling, ``state_dict`` and
@@ -22,7 +27,7 @@ import math
 
 import torch
 from skorch import NeuralNetRegressor
-from skorch.dataset import unpack_data
+from skorch.dataset import get_len, unpack_data
 from skorch.utils import TeeGenerator
 
 __all__ = ["ForecastNet", "clip_grad_norm"]
@@ -120,6 +125,37 @@ class ForecastNet(NeuralNetRegressor):
         with self._autocast():
             return self.forward_module()(self._to_device(x), **fit_params).float()
 
+    def _defer_loss_reads(self):
+        """Read batch losses at the end of an epoch's loop instead of after each step."""
+        return str(self.device).startswith("cuda")
+
+    def _check_loss(self, value):
+        if not math.isfinite(value):
+            raise ValueError(
+                f"training diverged in epoch {len(self.history)}: the loss is "
+                f"{value}. Lower the learning rate (lr={self.lr}), keep gradient "
+                "clipping on (max_grad_norm), or check the data's scale.")
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None or not self._defer_loss_reads():
+            return super().run_single_epoch(iterator, training, prefix, step_fn,
+                                            **fit_params)
+        # skorch's loop, with each loss kept as a tensor until the loop ends
+        losses = []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            self.history.record_batch(prefix + "_batch_size", get_len(
+                batch[0] if isinstance(batch, (tuple, list)) else batch))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        values = torch.stack(losses).float().tolist() if losses else []
+        for record, value in zip(self.history[-1]["batches"][-len(values):], values):
+            record[prefix + "_loss"] = value
+            if training:
+                self._check_loss(value)
+        self.history.record(prefix + "_batch_count", len(values))
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.criterion_(y_pred, self._to_device(y_true))
 
@@ -129,12 +165,9 @@ class ForecastNet(NeuralNetRegressor):
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         # .item() (which skorch calls for the history anyway) rather than a tensor
-        # isfinite: one op less per step
-        if not math.isfinite(loss.item()):
-            raise ValueError(
-                f"training diverged in epoch {len(self.history)}: the loss is "
-                f"{loss.item()}. Lower the learning rate (lr={self.lr}), keep gradient "
-                "clipping on (max_grad_norm), or check the data's scale.")
+        # isfinite: one op less per step. Deferred on CUDA (run_single_epoch).
+        if not self._defer_loss_reads():
+            self._check_loss(loss.item())
         if self.grad_scaler_ is not None:
             self.grad_scaler_.scale(loss).backward()
             self.grad_scaler_.unscale_(self.optimizer_)

@@ -220,3 +220,31 @@ def test_steps_run_in_the_mode_of_their_phase_every_epoch():
     net.partial_fit(X, y)
     assert {training for training, _ in modes.seen} == {True, False}
     assert all(submodules == {training} for training, submodules in modes.seen)
+
+
+def test_losses_read_at_the_end_of_the_epoch_match_the_per_step_reads(lagged_windows,
+                                                                      monkeypatch):
+    # The CUDA path (losses kept on the device until the loop ends), run on the CPU.
+    X, y = lagged_windows
+    make = lambda: TransformerForecaster(d_model=8, n_layers=1, d_ff=16, max_epochs=3,  # noqa: E731
+                                         validation_fraction=0.3, n_threads=1,
+                                         random_state=0)
+    per_step = make().fit(X, y)
+    monkeypatch.setattr(ForecastNet, "_defer_loss_reads", lambda self: True)
+    deferred = make().fit(X, y)
+    for key in ("train_loss", "valid_loss", "train_batch_count", "valid_batch_count"):
+        assert deferred.net_.history[:, key] == per_step.net_.history[:, key]
+    for key in ("train_loss", "train_batch_size", "valid_loss", "valid_batch_size"):
+        assert (deferred.net_.history[:, "batches", :, key]
+                == per_step.net_.history[:, "batches", :, key])
+    np.testing.assert_array_equal(deferred.predict(X), per_step.predict(X))
+
+
+def test_divergence_is_caught_when_losses_are_read_at_the_end_of_the_epoch(lagged_windows,
+                                                                           monkeypatch):
+    X, y = lagged_windows
+    monkeypatch.setattr(ForecastNet, "_defer_loss_reads", lambda self: True)
+    model = LinearForecaster(max_epochs=5, lr=1e30, max_grad_norm=None, early_stopping=False,
+                             optimizer="sgd", random_state=0)
+    with pytest.raises(ValueError, match=r"diverged in epoch \d.*Lower the learning rate"):
+        model.fit(X, y)
