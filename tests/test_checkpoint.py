@@ -26,8 +26,10 @@ def windows():
 
 
 def _make(name, **params):
+    # on the CPU, whose resumed fits sklattn promises bit for bit (GPU kernels may not be)
     return eval(ESTIMATORS[name], {"AttentionRNNRegressor": AttentionRNNRegressor,
-                                   "LinearForecaster": LinearForecaster}).set_params(**params)
+                                   "LinearForecaster": LinearForecaster}).set_params(
+        **{"device": "cpu", **params})
 
 
 _KILLED_RUN = """

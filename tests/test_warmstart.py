@@ -129,8 +129,8 @@ def test_changing_the_holdout_targets_leaves_the_fit_alone(series):
     other = AttentionRNNRegressor(hidden_size=4, segment_len=1, max_epochs=1,
                                   target_features=[0], random_state=0).fit(X, y_changed)
     np.testing.assert_array_equal(
-        model.net_.module_.forecaster.skip.remainder.weight.detach().numpy(),
-        other.net_.module_.forecaster.skip.remainder.weight.detach().numpy())
+        model.net_.module_.forecaster.skip.remainder.weight.detach().cpu().numpy(),
+        other.net_.module_.forecaster.skip.remainder.weight.detach().cpu().numpy())
 
 
 def test_without_a_target_among_the_inputs_the_maps_train_from_a_random_start(series):
