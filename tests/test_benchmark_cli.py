@@ -71,3 +71,35 @@ def test_published_figures_are_readable():
     assert ("ETTh1", "M", 96) in published
     assert any(source.startswith("PatchTST/42") and mse == 0.375
                for source, mse, _ in published[("ETTh1", "M", 96)])
+
+
+@needs_data
+def test_speed_gpu_command_runs_on_the_cpu_and_reports(tmp_path, monkeypatch):
+    # The GPU benchmark's code path, with device="cpu" (no compile: CUDA only).
+    spec = importlib.util.spec_from_file_location("speed", SCRIPT.parent / "speed.py")
+    speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed)
+    monkeypatch.setenv("SKLATTN_DATA_HOME", str(DATA_HOME))
+    monkeypatch.setattr(speed, "RESULTS", tmp_path / "speed.jsonl")
+    rows = speed.bench_gpu(["linear"], rounds=1, epochs=1, n_windows=200, device="cpu",
+                           compile_names=[])
+    (row,) = rows
+    assert row["kind"] == "gpu-train" and row["gpu"] == "cpu" and row["n_windows"] == 200
+    for key in ("sklattn_epoch_s", "plain_epoch_s", "bfloat16_epoch_s", "float16_epoch_s",
+                "predict_all_ratio", "predict_one_ratio"):
+        assert row[key] > 0
+    assert "compiled_epoch_s" not in row
+    saved = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
+    assert saved[0]["estimator"] == "linear" and "commit" in saved[0]
+    assert "### GPU: cpu" in speed.report() and "| linear |" in speed.report()
+
+
+def test_rows_run_on_a_gpu_say_so_in_the_tables():
+    longterm = _load_script()
+    row = {"dataset": "ETTh1", "features": "M", "model": "linear", "lookback": 336,
+           "horizon": 96, "test_mse": 0.4, "test_mae": 0.4, "train_subset": False,
+           "fit_seconds": 1.0, "meta": {"commit": "abc1234", "cuda": True}}
+    table = longterm.report({("ETTh1", "M", 96, "linear"): row}, {})
+    assert "| linear | 0.4000 |" in table and "| GPU |" in table
+    cpu = {**row, "meta": {"commit": "abc1234", "cuda": False}}
+    assert "GPU" not in longterm.report({("ETTh1", "M", 96, "linear"): cpu}, {})
