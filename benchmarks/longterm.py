@@ -16,6 +16,7 @@ Usage:
         --datasets ETTh1 ETTh2 --features M MS --models naive linear rnn-additive patch
 
     python benchmarks/longterm.py report     # rewrite the table in RESULTS.md
+    python benchmarks/longterm.py missing    # one line of options per run still to do
 
 Each run appends one JSON line to benchmarks/results/longterm.jsonl (a later run of the
 same dataset, setting, horizon and model replaces the earlier one in the report).
@@ -323,6 +324,26 @@ def interval_report(results=None, subset_results=None):
     return "\n".join(lines)
 
 
+def missing(results=None, models=None):
+    """The runs the table lacks, or has only on a subset of the training windows: one line
+    of ``longterm.py`` options each (horizon by horizon, the largest datasets first, so
+    that runs started together in that order end about together)."""
+    results = load_results() if results is None else results
+    largest_first = ["weather", "ETTm1", "ETTm2", "ETTh1", "ETTh2", "exchange_rate",
+                     "national_illness"]
+    lines = []
+    for rank in range(4):
+        for dataset in largest_first:
+            horizon = default_lookback_horizons(dataset)[1][rank]
+            for model in models or MODELS:
+                for features in ("M", "MS"):
+                    row = results.get((dataset, features, horizon, model))
+                    if row is None or row["train_subset"]:
+                        lines.append(f"--datasets {dataset} --features {features} "
+                                     f"--models {model} --horizons {horizon}")
+    return lines
+
+
 def _replace_section(text, name, body):
     start, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     if start not in text:
@@ -344,6 +365,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["report"]:
         write_report()
+        return
+    if argv[:1] == ["missing"]:  # optionally followed by model names
+        print("\n".join(missing(models=argv[1:] or None)))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(BENCHMARKS))

@@ -103,3 +103,18 @@ def test_rows_run_on_a_gpu_say_so_in_the_tables():
     assert "| linear | 0.4000 |" in table and "| GPU |" in table
     cpu = {**row, "meta": {"commit": "abc1234", "cuda": False}}
     assert "GPU" not in longterm.report({("ETTh1", "M", 96, "linear"): cpu}, {})
+
+
+def test_missing_lists_absent_and_subset_runs_largest_first():
+    longterm = _load_script()
+    row = {"train_subset": False}
+    results = {(d, f, longterm.default_lookback_horizons(d)[1][0], "linear"): row
+               for d in longterm.BENCHMARKS for f in ("M", "MS")}
+    results[("ETTh1", "MS", 96, "linear")] = {"train_subset": True}
+    del results[("weather", "M", 96, "linear")]
+    lines = longterm.missing(results, models=["linear"])
+    assert lines[:2] == ["--datasets weather --features M --models linear --horizons 96",
+                         "--datasets ETTh1 --features MS --models linear --horizons 96"]
+    assert "--datasets national_illness --features M --models linear --horizons 36" in lines
+    assert not any("horizons 24" in line for line in lines)  # ILI's first horizon is there
+    assert len(lines) == 2 + 3 * 2 * len(longterm.BENCHMARKS)
