@@ -91,6 +91,7 @@ def test_speed_gpu_command_runs_on_the_cpu_and_reports(tmp_path, monkeypatch):
     assert "compiled_epoch_s" not in row
     saved = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
     assert saved[0]["estimator"] == "linear" and "commit" in saved[0]
+    assert saved[0]["predict_all_2048_windows_per_s"] > 0
     assert "### GPU: cpu" in speed.report() and "| linear |" in speed.report()
 
 
