@@ -1,5 +1,11 @@
 """Running a trained module over windows for inference: batched, in eval mode, without
-gradients, the output allocated once."""
+gradients, the output allocated once.
+
+On a GPU the batches' results stay on the device and are copied back a block at a time
+(at most ``DEVICE_OUTPUT_BYTES`` held there): reading a result (``.cpu()``) waits for the
+GPU, and doing it after every batch kept the CPU from gathering and queueing the next
+batch while the GPU worked.
+"""
 
 from contextlib import nullcontext
 
@@ -10,10 +16,18 @@ from .batching import RowBatches
 from .progress import batch_progress
 from .threads import torch_threads
 
-__all__ = ["MIN_INFERENCE_BLOCK", "run_in_batches"]
+__all__ = ["DEVICE_OUTPUT_BYTES", "MIN_INFERENCE_BLOCK", "run_in_batches"]
 
 # Windows every inference batch is padded up to (see run_in_batches).
 MIN_INFERENCE_BLOCK = 8
+
+# Results kept on a GPU before they are copied to the output in one read.
+DEVICE_OUTPUT_BYTES = 256 * 2**20
+
+
+def _defer_reads(device):
+    """Whether results stay on ``device`` until a block of them is read back."""
+    return str(device).startswith("cuda")
 
 
 def run_in_batches(module, X, forward, *, batch_size, device="cpu", n_threads=None,
@@ -56,7 +70,7 @@ def run_in_batches(module, X, forward, *, batch_size, device="cpu", n_threads=No
     n = len(X)
     batch_size = max(batch_size, MIN_INFERENCE_BLOCK)
     small = n <= MIN_INFERENCE_BLOCK and str(device) == "cpu"
-    out = None
+    output = _Output(n, defer=_defer_reads(device))
     was_training = module.training
     module.eval()
     try:
@@ -72,9 +86,47 @@ def run_in_batches(module, X, forward, *, batch_size, device="cpu", n_threads=No
                     Xb = torch.cat([Xb, Xb.new_zeros((MIN_INFERENCE_BLOCK - k,) + Xb.shape[1:])])
                 with (autocast or nullcontext)():
                     result = forward(module, Xb.to(device))[:k].float()
-                if out is None:
-                    out = np.empty((n,) + tuple(result.shape[1:]), dtype=np.float64)
-                out[start:start + k] = result.cpu().numpy()
+                output.add(result)
+            return output.finish()
     finally:
         module.train(was_training)
-    return out
+
+
+class _Output:
+    """The float64 output array, filled batch by batch in order.
+
+    With ``defer``, results are kept as device tensors and read back in one copy per
+    ``DEVICE_OUTPUT_BYTES`` of them (and at the end) instead of one per batch.
+    """
+
+    def __init__(self, n, defer):
+        self.n, self.defer = n, defer
+        self.array = None
+        self.filled = 0  # rows written to the array
+        self.pending, self.pending_bytes = [], 0
+
+    def add(self, result):
+        if self.array is None:
+            self.array = np.empty((self.n,) + tuple(result.shape[1:]), dtype=np.float64)
+        if not self.defer:
+            self._write(result)
+            return
+        self.pending.append(result)
+        self.pending_bytes += result.numel() * result.element_size()
+        if self.pending_bytes >= DEVICE_OUTPUT_BYTES:
+            self._flush()
+
+    def finish(self):
+        self._flush()
+        return self.array
+
+    def _flush(self):
+        if self.pending:
+            block = self.pending[0] if len(self.pending) == 1 else torch.cat(self.pending)
+            self.pending, self.pending_bytes = [], 0
+            self._write(block)
+
+    def _write(self, block):
+        k = len(block)
+        self.array[self.filled:self.filled + k] = block.cpu().numpy()
+        self.filled += k

@@ -112,3 +112,32 @@ def test_run_in_batches_restores_the_module_mode_even_when_forward_fails():
     with pytest.raises(RuntimeError, match="boom"):
         run_in_batches(module, X, fail, batch_size=2)
     assert module.training
+
+
+@pytest.mark.parametrize("block_batches, reads_expected", [
+    (0, [50, 50, 50, 37]), (3, [150, 37]), (100, [187])])
+def test_deferred_reads_give_the_same_output_as_reading_every_batch(
+        block_batches, reads_expected, lagged_windows, monkeypatch):
+    # The GPU path (results kept on the device, read back a block at a time), forced on
+    # the CPU: every block size gives the per-batch path's output, padding included.
+    import sklattn.inference as inference
+
+    X, y = lagged_windows
+    model = AttentionRNNRegressor(hidden_size=8, max_epochs=2, random_state=0).fit(X, y)
+    model.set_params(predict_batch_size=50)
+    expected = model.predict(X)
+    one = model.predict(X[:3])
+    reads = []
+
+    class Spy(inference._Output):
+        def _write(self, block):
+            reads.append(len(block))
+            super()._write(block)
+
+    monkeypatch.setattr(inference, "_defer_reads", lambda device: True)
+    monkeypatch.setattr(inference, "_Output", Spy)
+    batch_bytes = 50 * expected[0].size * 4  # float32 results of 50 windows
+    monkeypatch.setattr(inference, "DEVICE_OUTPUT_BYTES", max(block_batches * batch_bytes, 1))
+    np.testing.assert_array_equal(model.predict(X), expected)
+    np.testing.assert_array_equal(model.predict(X[:3]), one)
+    assert reads == reads_expected + [3]  # 187 windows in batches of 50, then 3
