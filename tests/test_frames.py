@@ -103,8 +103,7 @@ def test_attention_frame_is_long_form_on_timestamps(make, columns, per_query, ho
     table = attention_frame(model, hourly, last=5)
     assert list(table.columns) == columns
     ends = pd.DatetimeIndex(sorted(table["window_end"].unique()))
-    pd.testing.assert_index_equal(ends, hourly.index[-5:], check_names=False,
-                                  check_freq=False)
+    np.testing.assert_array_equal(ends.values, hourly.index[-5:].values)
     sums = table.groupby(["window_end", *per_query])["weight"].sum()
     np.testing.assert_allclose(sums, 1.0, rtol=1e-5)
     if "time" in table.columns:
