@@ -117,6 +117,18 @@ def windows(dataset, features, lookback, horizon, data_home, max_rows=None):
     return X_fit, y_fit, X_test, y_test, n_valid_windows
 
 
+def holdout_fraction(n_valid, n_windows, subset):
+    """The ``validation_fraction`` that holds out the last ``n_valid`` of ``n_windows``.
+
+    The estimator holds out ``ceil(fraction * n_windows)`` windows. A subset's hold-out is
+    as large as its training part, so one window more from float rounding (2000 / 5055 *
+    5055 > 2000) left too few to train on and skipped early stopping (at 720 steps); its
+    fraction aims half a window lower. (Full runs keep ``n_valid / n_windows``, which
+    their rows were made with.)
+    """
+    return (n_valid - 0.5) / n_windows if subset else n_valid / n_windows
+
+
 def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         max_train_windows=None, max_rows=None, random_state=0):
     X_fit, y_fit, X_test, y_test, n_valid = windows(dataset, features, lookback, horizon,
@@ -137,7 +149,8 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         X_fit, y_fit = X_fit[-keep:], y_fit[-keep:]
     model = MODELS[model_name]()
     # The hold-out (early stopping and interval calibration) is the standard validation part.
-    model.set_params(validation_fraction=min(0.5, n_valid / len(X_fit)))
+    model.set_params(validation_fraction=min(0.5, holdout_fraction(n_valid, len(X_fit),
+                                                                    subset)))
     if "max_epochs" in model.get_params():
         label = f"{dataset} {features} {horizon} {model_name}"
         model.set_params(max_epochs=max_epochs, random_state=random_state,

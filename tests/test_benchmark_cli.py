@@ -55,6 +55,17 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
     assert "| naive |" in intervals and "| timestep |" in intervals
 
 
+def test_a_subset_holds_out_exactly_its_validation_windows():
+    import math
+
+    holdout_fraction = _load_script().holdout_fraction
+    assert math.ceil(2000 / 5055 * 5055) == 2001  # what skipped early stopping at 720 steps
+    for n_windows in range(4000, 6000, 7):
+        for n_valid in (50, 1000, 2000):
+            assert math.ceil(holdout_fraction(n_valid, n_windows, True) * n_windows) == n_valid
+    assert holdout_fraction(2000, 5055, False) == 2000 / 5055
+
+
 @needs_data
 def test_holdout_has_its_minimum_when_the_validation_part_is_short(recwarn):
     # 250 rows: the validation part makes 43 windows of 24 + 8 steps, fewer than a
