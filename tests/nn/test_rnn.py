@@ -42,6 +42,8 @@ def test_recurrent_context_feeds_the_recurrence():
     torch.manual_seed(0)
     module = AttentionRNN(2, 1, hidden_size=4, attention="general", context="recurrent").eval()
     x = torch.randn(3, 6, 2)
+    with torch.no_grad():  # as after training: the context's input weights are not zero
+        module.cells[0].weight_ih[:, 2:].normal_()
     states = module.encode(x)
     assert states.shape == (3, 6, 4)
     # scaling the step scorer changes the contexts, which exist from step 2 on: only the
@@ -51,3 +53,24 @@ def test_recurrent_context_feeds_the_recurrence():
     changed = module.encode(x)
     torch.testing.assert_close(states[:, :3], changed[:, :3])
     assert not torch.allclose(states[:, 3:], changed[:, 3:])
+
+
+@pytest.mark.parametrize("segment_len", [1, 2])
+def test_recurrent_context_starts_switched_off_and_learns(segment_len):
+    torch.manual_seed(0)
+    module = AttentionRNN(2, 3, hidden_size=4, attention="additive", context="recurrent",
+                          segment_len=segment_len)
+    x = torch.randn(5, 8, 2)
+    weights = module.cells[0].weight_ih
+    n_inputs = 4 if segment_len > 1 else 2  # the embedded segment, or the raw step
+    assert weights.shape[1] == n_inputs + 4
+    assert torch.all(weights[:, n_inputs:] == 0)
+    assert weights[:, :n_inputs].abs().sum() > 0
+    # with the context's weights at zero, the contexts cannot change any state
+    before = module.encode(x)
+    with torch.no_grad():
+        module.step_score.W1.weight.mul_(5.0)
+    torch.testing.assert_close(module.encode(x), before)
+    # ... but they still get a gradient, so training can switch the context on
+    module(x).square().sum().backward()
+    assert weights.grad[:, n_inputs:].abs().sum() > 0
