@@ -39,7 +39,9 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         "output" pools once, after the last step, as above. "recurrent" also computes,
         at every step ``t``, a context over the states before the current one
         (``h_1..h_{t-2}`` against ``h_{t-1}``) and concatenates it to ``x_t``; it runs
-        a Python loop over the steps, so it is slower. Ignored when attention="none".
+        a Python loop over the steps, so it is slower. The cell's weights on that context
+        start at zero, so training starts from the "output" model. Ignored when
+        attention="none".
     position_bias : bool, default=True
         Add a learned score per past step to the output pool's scores,
         ``score(v_i, u) + b_i``. Without it, a "dot" score compares contents only: a

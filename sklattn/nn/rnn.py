@@ -89,9 +89,10 @@ class AttentionRNN(nn.Module):
             self.layer_dropout = nn.Dropout(dropout)
             # The context's input weights start at zero: the encoder starts as the plain
             # (output-context) RNN and the per-step context grows only as training finds
-            # it useful. From a random start it added noise to every step, and on the
-            # smallest benchmark set (national_illness "MS", 10 seeds) the random start
-            # scored 1.061 of the linear baseline on average, the zero start 1.000.
+            # it useful. From a random start it added noise to every step; on
+            # national_illness "MS" (10 seeds) the random start scored 1.061 of the
+            # linear baseline on average, the zero start 1.000, and elsewhere the two
+            # differ by less than the seeds do (docs/real_data.md).
             nn.init.zeros_(self.cells[0].weight_ih[:, n_features:])
         else:
             self.rnn = _RNNS[cell](n_features, hidden_size, num_layers=num_layers,
