@@ -15,7 +15,8 @@ Two scores:
   ``s + o``, so calm windows get narrower intervals and volatile ones wider intervals. A
   target that is not an input feature has no spread in the window and uses ``s = 1``.
 
-Only numpy here; the estimators call these functions (``sklattn.base``).
+Only numpy here; the estimators call these functions through
+:class:`sklattn.intervals.ConformalIntervalsMixin`.
 """
 
 import math
