@@ -280,6 +280,8 @@ def report(results=None, published=None):
                 notes.append(f"max_epochs={r['max_epochs']}")
             if r.get("best_epoch") == 0 and r.get("early_stopping_holdout"):
                 notes.append(f"{_epoch0(r, naive)} kept: no epoch beat it on the hold-out")
+            if r.get("note"):  # what the run's own record says (e.g. paused while timed)
+                notes.append(r["note"])
             note = "; ".join(notes)
             lines.append(f"| {r['model']} | {r['test_mse']:.4f} | {r['test_mae']:.4f} | "
                          f"{ratio(r, naive)} | {ratio(r, linear)} | {epochs} | "

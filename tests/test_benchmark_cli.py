@@ -50,6 +50,11 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
             assert 0 < result["coverage"] <= 1 and result["width"] > 0
             assert len(result["step_coverage"]) == 8
             assert min(result["step_coverage"]) == round(result["min_step_coverage"], 4)
+    # a row's own note (here: its fit time includes a pause) reaches the table
+    noted = dict(rows[0], note="fit_seconds includes a pause")
+    assert "fit_seconds includes a pause" in longterm.report(
+        {(noted["dataset"], noted["features"], noted["horizon"], noted["model"]): noted},
+        longterm.load_published())
     intervals = longterm.interval_report(longterm.load_results(out))
     assert "### ETTh1, features MS, horizon 8: 90% intervals" in intervals
     assert "| naive |" in intervals and "| timestep |" in intervals
