@@ -56,8 +56,10 @@ def test_module_to_last_value_is_the_naive_forecast(walk, name):
 def test_baseline_is_scored_on_the_holdout_and_kept_when_no_epoch_beats_it(walk, name,
                                                                           tmp_path):
     X, y = walk
-    # A learning rate far too high: every trained epoch is worse than the last value.
-    model = ESTIMATORS[name]().set_params(max_epochs=3, patience=2, lr=0.5, random_state=0)
+    # A learning rate far too high: every trained epoch is worse than the last value. (At
+    # lr=0.5 the clipped RNN stayed within 3% of it, and one seed on the CPU, seed 0 on an
+    # H200, beat it by chance; at 5.0 every estimator's epochs scored 1.4x-300,000x its MSE.)
+    model = ESTIMATORS[name]().set_params(max_epochs=3, patience=2, lr=5.0, random_state=0)
     model.fit(X, y)
     stopper = dict(model.net_.callbacks_)["early_stopping"]
     n_holdout = model._holdout_size(len(X))
