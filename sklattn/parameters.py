@@ -54,11 +54,12 @@ SHARED_PARAMETERS = {
         "kept, so it can be larger than ``batch_size``; lower it to bound memory on a "
         'GPU). "auto" (the Transformer\'s default) sizes batches by the work of one '
         "window: 256 windows, or more when a window makes fewer than 64 token rows "
-        "(tokens times the sequences they form), up to 16384 rows and 2**23 input values "
-        "per batch; for the "
+        "(tokens times the sequences they form), up to 16384 rows (196608 on a CUDA "
+        "device) and 2**23 input values per batch; for the "
         "other estimators it is 1024. On CPU the Transformer's attention ran slower in "
         "batches of 1024 windows of 96 steps than of 256, while variate tokens ran "
-        "twice as fast in batches of 2340.")),
+        "twice as fast in batches of 2340; on an H200, time-step and patch tokens ran "
+        "1.7-1.9 times as fast in batches of 2048 windows of 96 steps as of 256.")),
     "lr": ("float", "Learning rate."),
     "optimizer": ('{"adam", "adamw", "sgd"} or torch.optim.Optimizer subclass', ""),
     "weight_decay": ("float", ""),

@@ -62,6 +62,23 @@ def test_auto_predict_batch_size_follows_the_work_per_window(tokens, lookback, e
     assert [c[0] for c in calls] == [expected, MIN_INFERENCE_BLOCK]  # 5 windows, padded
 
 
+@pytest.mark.parametrize("tokens, lookback, expected", [
+    ("timestep", 96, 2048),  # the measured point: 2048 windows of 96 time-step tokens
+    ("timestep", 336, 196608 // 336),
+    ("patch", 96, 196608 // (3 * 12)),  # 3 features x 12 patches of 16 steps (stride 8)
+    ("variate", 1000, 2**23 // (1000 * 3)),  # the input cap binds as on a CPU
+])
+def test_auto_predict_batch_size_is_larger_on_a_cuda_device(tokens, lookback, expected):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, lookback, 3)).astype(np.float32)
+    model = TransformerForecaster(tokens=tokens, d_model=4, n_heads=1, n_layers=1, d_ff=8,
+                                  max_epochs=1, random_state=0).fit(X, X[:, -2:, :].copy())
+    on_cpu = model._predict_batch_size()
+    model.net_.device = "cuda:0"  # only the size is asked for: nothing runs there
+    assert model._predict_batch_size() == expected
+    assert expected >= on_cpu
+
+
 def test_auto_predict_batch_size_is_1024_for_rnn_and_linear(lagged_windows):
     X, y = lagged_windows
     for model in (AttentionRNNRegressor(hidden_size=4, max_epochs=1, random_state=0,
