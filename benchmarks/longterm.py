@@ -215,13 +215,15 @@ def _epoch0(row, naive_mse):
 
 
 def _meta():
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, cwd=HERE).stdout.strip()
-    except OSError:
-        commit = ""
-    # a copy of the tree without git (a GPU machine) is told its commit
-    commit = commit or os.environ.get("SKLATTN_BENCHMARK_COMMIT", "")
+    # A copy of the tree on another machine is told its commit: its own git, if it has
+    # one, may be older than the tree (the device machine's was the session's start).
+    commit = os.environ.get("SKLATTN_BENCHMARK_COMMIT", "")
+    if not commit:
+        try:
+            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
+                                    capture_output=True, text=True, cwd=HERE).stdout.strip()
+        except OSError:
+            commit = ""
     return {"date": date.today().isoformat(), "machine": platform.platform(),
             "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
             "cuda": torch.cuda.is_available(), "commit": commit}

@@ -135,3 +135,12 @@ def test_missing_lists_absent_and_subset_runs_largest_first():
     assert "--datasets national_illness --features M --models linear --horizons 36" in lines
     assert not any("horizons 24" in line for line in lines)  # ILI's first horizon is there
     assert len(lines) == 2 + 3 * 2 * len(longterm.BENCHMARKS)
+
+
+def test_a_commit_given_in_the_environment_wins_over_git(monkeypatch):
+    # a copy of the tree on a device machine carries the git of an older commit
+    longterm = _load_script()
+    monkeypatch.setenv("SKLATTN_BENCHMARK_COMMIT", "abc1234")
+    assert longterm._meta()["commit"] == "abc1234"
+    monkeypatch.delenv("SKLATTN_BENCHMARK_COMMIT")
+    assert longterm._meta()["commit"] not in ("", "abc1234")  # this checkout's git
