@@ -188,8 +188,7 @@ class TransformerForecaster(NeuralForecasterBase):
         rows = {"timestep": lookback, "variate": n_features}.get(self.tokens)
         if rows is None:
             rows = n_features * n_patches(lookback, self.patch_len_, self.stride_)
-        max_rows = (_AUTO_BATCH_ROWS_CUDA if str(self.net_.device).startswith("cuda")
-                    else _AUTO_BATCH_ROWS)
+        max_rows = _AUTO_BATCH_ROWS_CUDA if self.net_.device == "cuda" else _AUTO_BATCH_ROWS
         return max(256, min(max_rows // rows,
                             _AUTO_BATCH_VALUES // (lookback * n_features)))
 
