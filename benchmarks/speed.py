@@ -1,6 +1,6 @@
 """Speed and memory of every estimator beside a plain PyTorch loop over the same module.
 
-Four measurements, each printed as a table and appended to
+Five measurements, each printed as a table and appended to
 ``benchmarks/results/speed.jsonl`` (``report`` rewrites the section in RESULTS.md):
 
 ``train``
@@ -16,6 +16,12 @@ Four measurements, each printed as a table and appended to
     ``predict`` on every test window, and on one window, beside a plain
     ``torch.inference_mode`` loop calling the module on batches of 256 (one window: on
     that window alone). Alternating, medians.
+``attention``
+    The Transformer's ``attention_weights`` on ETTh1 test windows with
+    ``predict_batch_size="auto"`` (batches sized by the weight matrices' bytes) beside the
+    batches ``predict`` takes (what "auto" gave ``attention_weights`` before): seconds,
+    alternating, medians; then peak resident memory added by one call of each, beyond
+    its float64 output.
 ``memory``
     One fresh process per layout of the windows (C/Fortran order, float32/float64,
     DataFrame or array, all targets or some): peak resident memory added by a fit
@@ -28,6 +34,7 @@ machine:
 
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py train
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py predict
+    OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py attention
     OMP_WAIT_POLICY=PASSIVE python benchmarks/speed.py memory
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py search
     python benchmarks/speed.py report
@@ -201,6 +208,56 @@ def bench_predict(names, rounds, epochs):
                   f"plain {row['plain_windows_per_s']:9.1f}  time ratio {row['ratio']:.3f}",
                   flush=True)
             rows.append(row)
+    return rows
+
+
+def _attention_weights_in(est, X, predict_batch_size):
+    return est.set_params(predict_batch_size=predict_batch_size).attention_weights(X)
+
+
+ATTENTION_CASES = ["timestep-96", "timestep-336", "patch-96", "patch-336", "variate-336"]
+
+
+def bench_attention(cases, rounds, n_windows):
+    rows = []
+    for case in cases:
+        tokens, lookback = case.split("-")
+        X, y, X_test, _ = _etth1(lookback=int(lookback))
+        # The weights' values do not change the work: one short epoch is enough.
+        est = TransformerForecaster(tokens=tokens, max_epochs=1, early_stopping=False,
+                                    random_state=0).fit(X[:300], y[:300])
+        X_query = np.ascontiguousarray(X_test[:n_windows])
+        sizes = {"auto": est._attention_batch_size(), "predict": est._predict_batch_size()}
+        seconds = {"auto": [], "predict": []}
+        added = {}
+
+        batch = {"auto": "auto", "predict": sizes["predict"]}
+        run = partial(_attention_weights_in, est, X_query)
+        run(batch["auto"])  # warm-up
+        for r in range(rounds):
+            for side in ("auto", "predict") if r % 2 == 0 else ("predict", "auto"):
+                start = time.perf_counter()
+                run(batch[side])
+                seconds[side].append(time.perf_counter() - start)
+        for side in seconds:
+            with _PeakRSS() as peak:
+                weights = run(batch[side])
+            added[side] = peak.added - weights.nbytes
+            output_bytes = weights.nbytes
+            del weights
+        est.set_params(predict_batch_size="auto")
+        row = {"kind": "attention", "estimator": case, "n_windows": len(X_query),
+               "rounds": rounds, "output_bytes": output_bytes,
+               **{f"{side}_batch": sizes[side] for side in sizes},
+               **{f"{side}_s": float(np.median(seconds[side])) for side in seconds},
+               **{f"{side}_added_bytes": added[side] for side in added}}
+        row["ratio"] = row["auto_s"] / row["predict_s"]
+        mb = 2**20
+        print(f"{case:13s} auto: {sizes['auto']:4d} windows {row['auto_s']:6.2f} s "
+              f"+{added['auto'] / mb:6.0f} MB   predict's: {sizes['predict']:4d} windows "
+              f"{row['predict_s']:6.2f} s +{added['predict'] / mb:6.0f} MB   time ratio "
+              f"{row['ratio']:.3f}   (output {output_bytes / mb:.0f} MB)", flush=True)
+        rows.append(row)
     return rows
 
 
@@ -496,6 +553,26 @@ def report():
                   f"{r['sklattn_windows_per_s']:.0f} | {r['plain_windows_per_s']:.0f} | "
                   f"{r['ratio']:.3f} | {r['commit']} |" for r in predict]
         lines.append("")
+    attention = _latest("attention")
+    if attention:
+        m = attention[0]
+        lines += [f"### attention_weights: batches by the weights' bytes ({m['date']}, commit "
+                  f"{m['commit']}, {m['torch_threads']} torch threads)", "",
+                  f"`TransformerForecaster` defaults, ETTh1 M, horizon 96, {m['n_windows']} "
+                  "test windows; `predict_batch_size=\"auto\"` (the weight matrices of "
+                  "every layer kept under 16 MB per batch) beside the batches `predict` "
+                  "takes (what \"auto\" gave `attention_weights` before). Seconds: median of "
+                  f"{m['rounds']} alternating rounds. Memory: peak resident memory added "
+                  "by one call beyond its float64 output.", "",
+                  "| tokens-lookback | output MB | auto: windows | s | added MB | "
+                  "predict's: windows | s | added MB | time ratio | commit |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['estimator']} | {r['output_bytes'] / mb:.0f} | {r['auto_batch']} | "
+                  f"{r['auto_s']:.3f} | {r['auto_added_bytes'] / mb:.0f} | "
+                  f"{r['predict_batch']} | {r['predict_s']:.3f} | "
+                  f"{r['predict_added_bytes'] / mb:.0f} | {r['ratio']:.3f} | {r['commit']} |"
+                  for r in attention]
+        lines.append("")
     memory = _latest("memory")
     if memory:
         m = memory[0]
@@ -585,6 +662,11 @@ def main(argv=None):
     predict.add_argument("--estimators", nargs="+", default=list(ESTIMATORS))
     predict.add_argument("--rounds", type=int, default=7)
     predict.add_argument("--epochs", type=int, default=1)
+    attention = sub.add_parser("attention")
+    attention.add_argument("--cases", nargs="+", default=ATTENTION_CASES,
+                           help="TOKENS-LOOKBACK")
+    attention.add_argument("--rounds", type=int, default=5)
+    attention.add_argument("--n-windows", type=int, default=512)
     memory = sub.add_parser("memory")
     memory.add_argument("--layouts", nargs="+", default=list(LAYOUTS))
     memory.add_argument("--n-steps", type=int, default=1_000_000)
@@ -615,6 +697,8 @@ def main(argv=None):
         _save(bench_train(args.estimators, args.rounds, args.epochs, args.n_windows))
     elif args.command == "predict":
         _save(bench_predict(args.estimators, args.rounds, args.epochs))
+    elif args.command == "attention":
+        _save(bench_attention(args.cases, args.rounds, args.n_windows))
     elif args.command == "memory":
         _save(bench_memory(args.layouts, args.n_steps, args.lookback, args.horizon,
                            args.estimator))

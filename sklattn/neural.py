@@ -421,7 +421,7 @@ class NeuralForecasterBase(WindowForecasterBase):
                 "the model in float32, or its weights are not finite")
         return forecast
 
-    def _attention_batches(self, X, forward):
+    def _attention_batches(self, X, forward, batch_size=None):
         """Validate X, then :meth:`_run_module` ``forward(module, X_batch)`` over it."""
         X3 = self._validate_X(X, reset=False)
         if getattr(self, "best_epoch_", None) == 0:
@@ -430,7 +430,7 @@ class NeuralForecasterBase(WindowForecasterBase):
                 "hold-out (best_epoch_=0): the model is the last-value forecast or its "
                 "least-squares linear start, and its forecast does not depend on these "
                 "attention weights", UserWarning, stacklevel=3)
-        weights = self._run_module(X3, forward)
+        weights = self._run_module(X3, forward, batch_size)
         if not np.isfinite(weights).all():
             raise ValueError("attention weights are NaN or infinite: the windows' values "
                              "overflow the model in float32, or its weights are not finite")
@@ -446,11 +446,12 @@ class NeuralForecasterBase(WindowForecasterBase):
         the work per window varies)."""
         return 1024
 
-    def _run_module(self, X3, forward):
-        """Run ``forward(module, X_batch)`` over windows in eval mode; stack the results
+    def _run_module(self, X3, forward, batch_size=None):
+        """Run ``forward(module, X_batch)`` over windows in eval mode, ``batch_size`` windows
+        at a time (None: ``predict_batch_size``); stack the results
         (:func:`~sklattn.inference.run_in_batches`)."""
         return run_in_batches(
-            self.net_.module_, X3, forward, batch_size=self._predict_batch_size(),
+            self.net_.module_, X3, forward, batch_size=batch_size or self._predict_batch_size(),
             device=self.net_.device, n_threads=self.n_threads, autocast=self.net_._autocast,
             progress_label=type(self).__name__ if show_progress(self.progress) else None)
 

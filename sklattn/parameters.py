@@ -59,7 +59,12 @@ SHARED_PARAMETERS = {
         "other estimators it is 1024. On CPU the Transformer's attention ran slower in "
         "batches of 1024 windows of 96 steps than of 256, while variate tokens ran "
         "twice as fast in batches of 2340; on an H200, time-step and patch tokens ran "
-        "1.7-1.9 times as fast in batches of 2048 windows of 96 steps as of 256.")),
+        "1.7-1.9 times as fast in batches of 2048 windows of 96 steps as of 256. With "
+        '"auto", the Transformer\'s ``attention_weights`` takes as many windows as keep '
+        "every layer's weight matrices under 16 MB (at least 8, at most what ``predict`` "
+        "takes): its explicit weights grow with the square of the tokens; at lookback 336 "
+        "(time-step tokens) batches of 256 windows added 2.6 GB and took 1.3 times as long "
+        "on a CPU.")),
     "lr": ("float", "Learning rate."),
     "optimizer": ('{"adam", "adamw", "sgd"} or torch.optim.Optimizer subclass', ""),
     "weight_decay": ("float", ""),

@@ -111,6 +111,24 @@ def test_speed_gpu_command_runs_on_the_cpu_and_reports(tmp_path, monkeypatch):
     assert "### GPU: cpu" in speed.report() and "| linear |" in speed.report()
 
 
+@needs_data
+def test_speed_attention_command_compares_the_batches_and_reports(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("speed", SCRIPT.parent / "speed.py")
+    speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed)
+    monkeypatch.setenv("SKLATTN_DATA_HOME", str(DATA_HOME))
+    monkeypatch.setattr(speed, "RESULTS", tmp_path / "speed.jsonl")
+    speed.main(["attention", "--cases", "timestep-96", "--rounds", "1", "--n-windows", "40"])
+    (row,) = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
+    assert row["kind"] == "attention" and row["estimator"] == "timestep-96"
+    # 16 MB of 3 layers x 4 heads x 96 x 96 float32 weights per batch; predict's: 256
+    assert (row["auto_batch"], row["predict_batch"]) == (37, 256)
+    assert row["auto_s"] > 0 and row["predict_s"] > 0
+    assert row["output_bytes"] == 40 * 96 * 96 * 8 and "commit" in row
+    report = speed.report()
+    assert "### attention_weights" in report and "| timestep-96 | 3 | 37 |" in report
+
+
 def test_rows_run_on_a_gpu_say_so_in_the_tables():
     longterm = _load_script()
     row = {"dataset": "ETTh1", "features": "M", "model": "linear", "lookback": 336,

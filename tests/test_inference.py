@@ -79,6 +79,50 @@ def test_auto_predict_batch_size_is_larger_on_a_cuda_device(tokens, lookback, ex
     assert expected >= on_cpu
 
 
+def _spy_attention_batches(model, X):
+    calls, handle = _spy_batches(model)
+    weights = model.attention_weights(X)
+    handle.remove()
+    return [c[0] for c in calls], weights
+
+
+@pytest.mark.parametrize("tokens, lookback, n_heads, expected", [
+    ("timestep", 200, 1, 2**24 // (4 * 200 * 200)),  # 104 windows of 200 x 200 weights
+    ("timestep", 1200, 1, MIN_INFERENCE_BLOCK),  # 5.8 MB a window: the floor
+    ("patch", 400, 4, 2**24 // (4 * 4 * 3 * 50 * 50)),  # 4 heads x 3 features x 50 patches
+    ("variate", 12, 1, 16384 // 3),  # 3 x 3 weights: no bound below predict's batches
+])
+def test_auto_attention_batches_bound_the_weight_matrices(tokens, lookback, n_heads,
+                                                          expected, assert_same_forecast):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, lookback, 3)).astype(np.float32)
+    model = TransformerForecaster(tokens=tokens, d_model=4, n_heads=n_heads, n_layers=1,
+                                  d_ff=8, max_epochs=1, random_state=0).fit(X, X[:, -2:, :].copy())
+    n = expected + 5
+    Xn = np.broadcast_to(X[:1], (n,) + X.shape[1:])
+    sizes, weights = _spy_attention_batches(model, Xn)
+    assert sizes == [expected, MIN_INFERENCE_BLOCK]  # 5 windows, padded
+    calls, handle = _spy_batches(model)
+    model.predict(Xn)  # predict keeps its own (larger or equal) batches
+    handle.remove()
+    assert model._auto_predict_batch_size() >= expected
+    assert calls[0][0] == min(n, model._auto_predict_batch_size())
+    # the same weights, whatever the batching
+    one_batch, _ = _spy_attention_batches(model.set_params(predict_batch_size=n), Xn)
+    assert one_batch == [n]
+    assert_same_forecast(model.attention_weights(Xn), weights, model)
+
+
+def test_an_int_predict_batch_size_also_sizes_attention_batches():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 200, 3)).astype(np.float32)
+    model = TransformerForecaster(tokens="timestep", d_model=4, n_heads=1, n_layers=1, d_ff=8,
+                                  max_epochs=1, predict_batch_size=300,
+                                  random_state=0).fit(X, X[:, -2:, :].copy())
+    sizes, _ = _spy_attention_batches(model, np.broadcast_to(X[:1], (305, 200, 3)))
+    assert sizes == [300, MIN_INFERENCE_BLOCK]
+
+
 def test_auto_predict_batch_size_is_1024_for_rnn_and_linear(lagged_windows):
     X, y = lagged_windows
     for model in (AttentionRNNRegressor(hidden_size=4, max_epochs=1, random_state=0,

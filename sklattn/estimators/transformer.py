@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..inference import MIN_INFERENCE_BLOCK
 from ..neural import NeuralForecasterBase, linear_skip_of
 from ..nn.linear import WindowLinear
 from ..nn.transformer import WindowTransformer, n_patches
@@ -18,6 +19,13 @@ _AUTO_BATCH_ROWS = 16384
 # batches to be kept busy than a CPU, where 1024 windows ran slower than 256.
 _AUTO_BATCH_ROWS_CUDA = 2048 * 96
 _AUTO_BATCH_VALUES = 2**23
+# attention_weights with predict_batch_size="auto": float32 weight matrices per batch (every
+# layer's, as the module returns them). Measured on ETTh1 (benchmarks/speed.py attention,
+# 512 test windows, 2 CPU threads): against batches of 256 windows (what "auto" gave
+# before), 16 MB batches took 0.58-0.76 of the time (time-step tokens at lookback 96 and
+# 336, patch tokens at 336) and, at lookback 336, time-step tokens added 189 MB instead of
+# 2.6 GB; in a sweep of 4-128 MB, 16 MB ran within 1.13x of the fastest size.
+_AUTO_ATTENTION_BYTES = 2**24
 
 
 @document_shared_parameters
@@ -171,6 +179,16 @@ class TransformerForecaster(NeuralForecasterBase):
             stride=self.stride_, skip=skip,
         )
 
+    def _tokens_and_sequences(self):
+        """Tokens per encoder sequence and sequences per window (patch tokens: one
+        sequence per feature)."""
+        lookback, n_features = self.window_shape_
+        if self.tokens == "timestep":
+            return lookback, 1
+        if self.tokens == "variate":
+            return n_features, 1
+        return n_patches(lookback, self.patch_len_, self.stride_), n_features
+
     def _auto_predict_batch_size(self):
         # Rows the encoder runs per window: its tokens times the sequences they form
         # (patch tokens: one sequence per feature). Measured on ETTh1 (lookback 96 and
@@ -185,12 +203,23 @@ class TransformerForecaster(NeuralForecasterBase):
         # The input batch is also kept under _AUTO_BATCH_VALUES (32 MB of float32), which
         # only binds for few tokens over long windows.
         lookback, n_features = self.window_shape_
-        rows = {"timestep": lookback, "variate": n_features}.get(self.tokens)
-        if rows is None:
-            rows = n_features * n_patches(lookback, self.patch_len_, self.stride_)
+        n_tokens, n_sequences = self._tokens_and_sequences()
+        rows = n_tokens * n_sequences
         max_rows = _AUTO_BATCH_ROWS_CUDA if self.net_.device == "cuda" else _AUTO_BATCH_ROWS
         return max(256, min(max_rows // rows,
                             _AUTO_BATCH_VALUES // (lookback * n_features)))
+
+    def _attention_batch_size(self):
+        """Windows per batch in ``attention_weights``: ``predict_batch_size``, or with
+        "auto" as many as keep every layer's weight matrices under
+        ``_AUTO_ATTENTION_BYTES`` (at least ``MIN_INFERENCE_BLOCK``, at most what
+        ``predict`` takes)."""
+        if self.predict_batch_size != "auto":
+            return self.predict_batch_size
+        n_tokens, n_sequences = self._tokens_and_sequences()
+        window_bytes = 4 * self.n_layers * self.n_heads * n_sequences * n_tokens**2
+        return max(MIN_INFERENCE_BLOCK, min(self._auto_predict_batch_size(),
+                                            _AUTO_ATTENTION_BYTES // window_bytes))
 
     def attention_weights(self, X, layer=-1, average_heads=True):
         """Self-attention weights of one encoder layer, computed explicitly.
@@ -223,4 +252,5 @@ class TransformerForecaster(NeuralForecasterBase):
             weights = weights.select(-4, layer)
             return weights.mean(dim=-3) if average_heads else weights
 
-        return self._attention_batches(X, forward)  # float64, allocated once
+        # float64, allocated once
+        return self._attention_batches(X, forward, batch_size=self._attention_batch_size())
