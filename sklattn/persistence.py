@@ -21,15 +21,19 @@ import torch
 __all__ = ["load", "save"]
 
 FORMAT = "sklattn.estimator"
-FORMAT_VERSION = 4  # 2: large numeric fitted attributes are tensors named "fitted:<name>"
+FORMAT_VERSION = 5  # 2: large numeric fitted attributes are tensors named "fitted:<name>"
 # 3: "last" normalisation scaled by the window's spread (and the last-value baseline's
 # flag in the state): weights saved before that forecast differently.
 # 4: TransformerForecaster(linear_skip) and LinearForecaster(init) added.
+# 5: TransformerForecaster(attention_dropout) added.
 OLDEST_FORMAT_VERSION = 3
 # Parameters added in a format version, with the values that describe the models of files
-# written before it (their modules have no skip; their linear maps started at random).
+# written before it (their modules have no skip; their linear maps started at random;
+# their attention weights took the `dropout` rate), as values or functions of the saved
+# parameters.
 _ADDED_PARAMETERS = {
     4: {"TransformerForecaster": {"linear_skip": False}, "LinearForecaster": {"init": "random"}},
+    5: {"TransformerForecaster": {"attention_dropout": lambda params: params["dropout"]}},
 }
 
 # Numeric fitted arrays larger than this (e.g. the calibration residuals of
@@ -269,7 +273,8 @@ def load(path):
         for added_in, by_estimator in _ADDED_PARAMETERS.items():
             if version < added_in:
                 for name, value in by_estimator.get(metadata["estimator"], {}).items():
-                    params.setdefault(name, value)
+                    if name not in params:
+                        params[name] = value(params) if callable(value) else value
         fitted = {k: _from_json(v) for k, v in json.loads(metadata["fitted"]).items()}
         history = json.loads(metadata.get("history", "null"))
         if params.get("device") == "cuda" and not torch.cuda.is_available():

@@ -145,20 +145,25 @@ def test_older_format_whose_forecasts_differ_is_refused_with_advice(fitted, tmp_
         load(tmp_path / "m.sklattn")
 
 
-@pytest.mark.parametrize("name, added", [("patch", {"linear_skip": False}),
-                                         ("linear", {"init": "random"})])
-def test_format_3_files_load_with_the_parameters_their_models_had(name, added, lagged_windows,
-                                                                  tmp_path, monkeypatch):
+@pytest.mark.parametrize("version, name, added, known", [
+    (3, "patch", {"linear_skip": False, "attention_dropout": 0.2}, {}),
+    (3, "linear", {"init": "random"}, {}),
+    # before format 5 the attention weights took the `dropout` rate
+    (4, "patch", {"attention_dropout": 0.3}, {"dropout": 0.3}),
+])
+def test_older_files_load_with_the_parameters_their_models_had(version, name, added, known,
+                                                               lagged_windows, tmp_path,
+                                                               monkeypatch):
     X, y = lagged_windows
-    model = ESTIMATORS[name]().set_params(**added).fit(X, y)
+    model = ESTIMATORS[name]().set_params(**added, **known).fit(X, y)
     hyperparameters = persistence._hyperparameters
 
-    def as_format_3(estimator):  # what sklattn wrote before these parameters existed
+    def as_older_format(estimator):  # what sklattn wrote before these parameters existed
         params, not_saved = hyperparameters(estimator)
         return {k: v for k, v in params.items() if k not in added}, not_saved
 
-    monkeypatch.setattr(persistence, "FORMAT_VERSION", 3)
-    monkeypatch.setattr(persistence, "_hyperparameters", as_format_3)
+    monkeypatch.setattr(persistence, "FORMAT_VERSION", version)
+    monkeypatch.setattr(persistence, "_hyperparameters", as_older_format)
     save(model, tmp_path / "m.sklattn")
     monkeypatch.undo()
     loaded = load(tmp_path / "m.sklattn")

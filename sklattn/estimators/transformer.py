@@ -52,6 +52,12 @@ class TransformerForecaster(NeuralForecasterBase):
     n_layers : int, default=3
     d_ff : int, default=128
     dropout : float, default=0.2
+        Dropout on the encoder's residual branches, its feed-forward layers and the head.
+    attention_dropout : float, default=0.0
+        Dropout on the attention weights, as PatchTST's ``attn_dropout`` (0 there too).
+        Above 0, training on a CPU cannot use torch's fused attention kernel and forms
+        every weight matrix: on ETTh1 at lookback 336 (time-step tokens) an epoch took 4
+        times as long and a 64-window batch held about 1 GB more (docs/speed.md).
     patch_len : int or "auto", default="auto"
         Patch tokens only; must not exceed the lookback. "auto": 16 (PatchTST's choice),
         or the whole window when it is shorter than 16 steps.
@@ -103,13 +109,15 @@ class TransformerForecaster(NeuralForecasterBase):
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "d_ff": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "attention_dropout": [Interval(Real, 0, 1, closed="left")],
         "patch_len": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "stride": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "linear_skip": ["boolean"],
     }
 
     def __init__(self, tokens="patch", d_model=16, n_heads=4, n_layers=3, d_ff=128,
-                 dropout=0.2, patch_len="auto", stride="auto", linear_skip=True, *,
+                 dropout=0.2, attention_dropout=0.0, patch_len="auto", stride="auto",
+                 linear_skip=True, *,
                  normalization="auto", normalization_affine=False, target_features=None,
                  lookback=None, max_epochs=30, batch_size=64, predict_batch_size="auto", lr=1e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
@@ -124,6 +132,7 @@ class TransformerForecaster(NeuralForecasterBase):
         self.n_layers = n_layers
         self.d_ff = d_ff
         self.dropout = dropout
+        self.attention_dropout = attention_dropout
         self.patch_len = patch_len
         self.stride = stride
         self.linear_skip = linear_skip
@@ -175,8 +184,8 @@ class TransformerForecaster(NeuralForecasterBase):
         return WindowTransformer(
             n_features, lookback, horizon, self.target_features_, tokens=self.tokens,
             d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
-            d_ff=self.d_ff, dropout=self.dropout, patch_len=self.patch_len_,
-            stride=self.stride_, skip=skip,
+            d_ff=self.d_ff, dropout=self.dropout, attention_dropout=self.attention_dropout,
+            patch_len=self.patch_len_, stride=self.stride_, skip=skip,
         )
 
     def _tokens_and_sequences(self):

@@ -53,10 +53,10 @@ class MultiHeadSelfAttention(nn.Module):
 class EncoderLayer(nn.Module):
     """Pre-norm block: ``x + attn(norm(x))``, then ``x + ff(norm(x))``."""
 
-    def __init__(self, d_model, n_heads, d_ff, dropout):
+    def __init__(self, d_model, n_heads, d_ff, dropout, attention_dropout=0.0):
         super().__init__()
         self.norm1 = nn.LayerNorm(d_model)
-        self.attention = MultiHeadSelfAttention(d_model, n_heads, dropout)
+        self.attention = MultiHeadSelfAttention(d_model, n_heads, attention_dropout)
         self.norm2 = nn.LayerNorm(d_model)
         self.ff = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Dropout(dropout),
                                 nn.Linear(d_ff, d_model))
@@ -72,10 +72,11 @@ class EncoderLayer(nn.Module):
 class TransformerEncoder(nn.Module):
     """A stack of encoder layers and a final norm; collects weights when asked."""
 
-    def __init__(self, d_model, n_heads, n_layers, d_ff, dropout):
+    def __init__(self, d_model, n_heads, n_layers, d_ff, dropout, attention_dropout=0.0):
         super().__init__()
         self.layers = nn.ModuleList(
-            EncoderLayer(d_model, n_heads, d_ff, dropout) for _ in range(n_layers))
+            EncoderLayer(d_model, n_heads, d_ff, dropout, attention_dropout)
+            for _ in range(n_layers))
         self.norm = nn.LayerNorm(d_model)
 
     def forward(self, x, return_attention=False):
@@ -108,6 +109,9 @@ class WindowTransformer(nn.Module):
         head per channel. "variate" (iTransformer): each feature's whole window is one
         token, attention across features, a linear head per token.
     d_model, n_heads, n_layers, d_ff, dropout
+    attention_dropout : float
+        Dropout on the attention weights (``dropout`` acts on the residual branches and
+        the head). Above 0 a CPU cannot use its fused attention kernel in training.
     patch_len, stride : int
         Patch tokens only.
     skip : nn.Module or None
@@ -122,13 +126,14 @@ class WindowTransformer(nn.Module):
     """
 
     def __init__(self, n_features, lookback, horizon, target_features, *, tokens="patch",
-                 d_model=16, n_heads=4, n_layers=3, d_ff=128, dropout=0.1, patch_len=16,
-                 stride=8, skip=None):
+                 d_model=16, n_heads=4, n_layers=3, d_ff=128, dropout=0.1,
+                 attention_dropout=0.0, patch_len=16, stride=8, skip=None):
         super().__init__()
         self.skip = skip
         self.tokens = tokens
         self.horizon = horizon
-        self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout)
+        self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout,
+                                          attention_dropout)
         self.dropout = nn.Dropout(dropout)
         n_targets = len(target_features)
         if tokens == "timestep":

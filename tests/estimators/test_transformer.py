@@ -92,6 +92,7 @@ def test_same_seed_same_predictions(windows):
         ({"target_features": [0, 9]}, slice(0, 2), r"distinct positions in \[0, 4\)"),
         ({"target_features": [0]}, slice(0, 2), "has 1 entries but y has 2"),
         ({"tokens": "words"}, slice(None), "tokens"),
+        ({"attention_dropout": 1.0}, slice(None), "attention_dropout"),
     ],
 )
 def test_bad_arguments_raise_clear_errors_at_fit(windows, params, y_slice, match):
@@ -114,3 +115,10 @@ def test_forecasts_do_not_depend_on_the_batch(windows, tokens, assert_same_forec
     together = model.predict(X[:40])
     one_by_one = np.concatenate([model.predict(X[i:i + 1]) for i in range(40)])
     assert_same_forecast(together, one_by_one, model)
+
+
+def test_attention_dropout_reaches_every_layer(windows):
+    X, y = windows
+    model = TransformerForecaster(**{**TINY, "dropout": 0.3, "attention_dropout": 0.1})
+    layers = model.fit(X[:60], y[:60]).net_.module_.forecaster.encoder.layers
+    assert [layer.attention.dropout for layer in layers] == [0.1] * len(layers)

@@ -78,3 +78,24 @@ def test_channel_independent_tokens_forecast_a_target_from_its_own_channel(token
         torch.testing.assert_close(model(other), model(x))
     else:  # variates attend across features, so the others do matter
         assert not torch.allclose(model(other), model(x))
+
+
+def test_attention_dropout_is_its_own_rate(monkeypatch):
+    model = WindowTransformer(3, 16, 4, [0, 1, 2], tokens="timestep", d_model=8, n_heads=2,
+                              n_layers=2, d_ff=16, dropout=0.5)
+    rates = [layer.attention.dropout for layer in model.encoder.layers]
+    assert rates == [0.0, 0.0]  # `dropout` acts on the residual branches and the head
+    assert {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)} == {0.5}
+    model = WindowTransformer(3, 16, 4, [0, 1, 2], tokens="timestep", d_model=8, n_heads=2,
+                              n_layers=2, d_ff=16, dropout=0.5, attention_dropout=0.25)
+    seen = []
+    original = F.scaled_dot_product_attention
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["dropout_p"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(F, "scaled_dot_product_attention", spy)
+    model.train()(torch.randn(2, 16, 3))
+    model.eval()(torch.randn(2, 16, 3))
+    assert seen == [0.25, 0.25, 0.0, 0.0]  # in training only
