@@ -1,6 +1,6 @@
 """Speed and memory of every estimator beside a plain PyTorch loop over the same module.
 
-Five measurements, each printed as a table and appended to
+Six measurements, each printed as a table and appended to
 ``benchmarks/results/speed.jsonl`` (``report`` rewrites the section in RESULTS.md):
 
 ``train``
@@ -22,6 +22,11 @@ Five measurements, each printed as a table and appended to
     batches ``predict`` takes (what "auto" gave ``attention_weights`` before): seconds,
     alternating, medians; then peak resident memory added by one call of each, beyond
     its float64 output.
+``dropout``
+    Training the Transformer with dropout on its attention weights (``attention_dropout``
+    0.2, the rate before it was its own parameter) beside without (the default): median
+    epoch seconds of alternating fits, and peak resident memory added by one fit of
+    each. Above 0, torch's CPU attention cannot use its fused kernel.
 ``memory``
     One fresh process per layout of the windows (C/Fortran order, float32/float64,
     DataFrame or array, all targets or some): peak resident memory added by a fit
@@ -35,6 +40,7 @@ machine:
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py train
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py predict
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py attention
+    OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py dropout
     OMP_WAIT_POLICY=PASSIVE python benchmarks/speed.py memory
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py search
     python benchmarks/speed.py report
@@ -257,6 +263,42 @@ def bench_attention(cases, rounds, n_windows):
               f"+{added['auto'] / mb:6.0f} MB   predict's: {sizes['predict']:4d} windows "
               f"{row['predict_s']:6.2f} s +{added['predict'] / mb:6.0f} MB   time ratio "
               f"{row['ratio']:.3f}   (output {output_bytes / mb:.0f} MB)", flush=True)
+        rows.append(row)
+    return rows
+
+
+def _dropout_estimator(tokens, attention_dropout):
+    return TransformerForecaster(tokens=tokens, attention_dropout=attention_dropout,
+                                 max_epochs=2, early_stopping=False, random_state=0)
+
+
+def bench_dropout(cases, rounds, n_windows, rate=0.2):
+    rows = []
+    for case in cases:
+        tokens, lookback = case.split("-")
+        X, y, _, _ = _etth1(lookback=int(lookback))
+        X, y = X[:n_windows], y[:n_windows]
+        rates = {"without": 0.0, "with": rate}
+        epochs = {side: [] for side in rates}
+        added = {}
+
+        for r in range(rounds):
+            for side in ("without", "with") if r % 2 == 0 else ("with", "without"):
+                est = _dropout_estimator(tokens, rates[side]).fit(X, y)
+                epochs[side].extend(est.net_.history[:, "dur"])
+        for side in rates:
+            with _PeakRSS() as peak:
+                _dropout_estimator(tokens, rates[side]).fit(X, y)
+            added[side] = peak.added
+        row = {"kind": "attention-dropout", "estimator": case, "n_windows": len(X),
+               "rounds": rounds, "rate": rate,
+               **{f"{side}_epoch_s": float(np.median(epochs[side])) for side in rates},
+               **{f"{side}_added_bytes": added[side] for side in rates}}
+        row["ratio"] = row["with_epoch_s"] / row["without_epoch_s"]
+        mb = 2**20
+        print(f"{case:13s} epoch without {row['without_epoch_s']:6.2f} s "
+              f"+{added['without'] / mb:5.0f} MB   with {rate}: {row['with_epoch_s']:6.2f} s "
+              f"+{added['with'] / mb:5.0f} MB   ratio {row['ratio']:.2f}", flush=True)
         rows.append(row)
     return rows
 
@@ -573,6 +615,23 @@ def report():
                   f"{r['predict_added_bytes'] / mb:.0f} | {r['ratio']:.3f} | {r['commit']} |"
                   for r in attention]
         lines.append("")
+    dropout = _latest("attention-dropout")
+    if dropout:
+        m = dropout[0]
+        lines += [f"### Training with dropout on the attention weights ({m['date']}, commit "
+                  f"{m['commit']}, {m['torch_threads']} torch threads)", "",
+                  f"`TransformerForecaster` defaults, ETTh1 M, horizon 96, {m['n_windows']} "
+                  f"training windows, 2 epochs per fit; `attention_dropout={m['rate']}` (the "
+                  "rate the attention weights took before it was its own parameter) beside "
+                  f"0 (the default). Epoch: median over {m['rounds']} alternating rounds. "
+                  "Memory: peak resident memory added by one fit.", "",
+                  "| tokens-lookback | epoch s, 0 | added MB | epoch s, with | added MB | "
+                  "epoch ratio | commit |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['estimator']} | {r['without_epoch_s']:.2f} | "
+                  f"{r['without_added_bytes'] / mb:.0f} | {r['with_epoch_s']:.2f} | "
+                  f"{r['with_added_bytes'] / mb:.0f} | {r['ratio']:.2f} | {r['commit']} |"
+                  for r in dropout]
+        lines.append("")
     memory = _latest("memory")
     if memory:
         m = memory[0]
@@ -667,6 +726,11 @@ def main(argv=None):
                            help="TOKENS-LOOKBACK")
     attention.add_argument("--rounds", type=int, default=5)
     attention.add_argument("--n-windows", type=int, default=512)
+    dropout = sub.add_parser("dropout")
+    dropout.add_argument("--cases", nargs="+", default=ATTENTION_CASES[:4],
+                         help="TOKENS-LOOKBACK")
+    dropout.add_argument("--rounds", type=int, default=3)
+    dropout.add_argument("--n-windows", type=int, default=640)
     memory = sub.add_parser("memory")
     memory.add_argument("--layouts", nargs="+", default=list(LAYOUTS))
     memory.add_argument("--n-steps", type=int, default=1_000_000)
@@ -699,6 +763,8 @@ def main(argv=None):
         _save(bench_predict(args.estimators, args.rounds, args.epochs))
     elif args.command == "attention":
         _save(bench_attention(args.cases, args.rounds, args.n_windows))
+    elif args.command == "dropout":
+        _save(bench_dropout(args.cases, args.rounds, args.n_windows))
     elif args.command == "memory":
         _save(bench_memory(args.layouts, args.n_steps, args.lookback, args.horizon,
                            args.estimator))

@@ -129,6 +129,20 @@ def test_speed_attention_command_compares_the_batches_and_reports(tmp_path, monk
     assert "### attention_weights" in report and "| timestep-96 | 3 | 37 |" in report
 
 
+@needs_data
+def test_speed_dropout_command_times_both_rates_and_reports(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("speed", SCRIPT.parent / "speed.py")
+    speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed)
+    monkeypatch.setenv("SKLATTN_DATA_HOME", str(DATA_HOME))
+    monkeypatch.setattr(speed, "RESULTS", tmp_path / "speed.jsonl")
+    speed.main(["dropout", "--cases", "variate-96", "--rounds", "1", "--n-windows", "60"])
+    (row,) = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
+    assert row["kind"] == "attention-dropout" and row["estimator"] == "variate-96"
+    assert row["rate"] == 0.2 and row["with_epoch_s"] > 0 and row["without_epoch_s"] > 0
+    assert "### Training with dropout" in speed.report() and "| variate-96 |" in speed.report()
+
+
 def test_rows_run_on_a_gpu_say_so_in_the_tables():
     longterm = _load_script()
     row = {"dataset": "ETTh1", "features": "M", "model": "linear", "lookback": 336,
