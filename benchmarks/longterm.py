@@ -24,6 +24,7 @@ Progress (one line per epoch) goes to stderr.
 """
 
 import argparse
+import ast
 import csv
 import json
 import os
@@ -130,7 +131,7 @@ def holdout_fraction(n_valid, n_windows, subset):
 
 
 def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
-        max_train_windows=None, max_rows=None, random_state=0):
+        max_train_windows=None, max_rows=None, random_state=0, params=None):
     X_fit, y_fit, X_test, y_test, n_valid = windows(dataset, features, lookback, horizon,
                                                     data_home, max_rows)
     # At long horizons the standard validation part can hold fewer windows than a
@@ -147,7 +148,7 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
     subset = keep is not None and len(X_fit) > keep
     if subset:
         X_fit, y_fit = X_fit[-keep:], y_fit[-keep:]
-    model = MODELS[model_name]()
+    model = MODELS[model_name]().set_params(**(params or {}))
     # The hold-out (early stopping and interval calibration) is the standard validation part.
     model.set_params(validation_fraction=min(0.5, holdout_fraction(n_valid, len(X_fit),
                                                                     subset)))
@@ -170,6 +171,7 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         "n_train_windows": (max_train_windows if subset
                             else len(X_fit) - n_valid - lookback - horizon + 1),
         "train_subset": bool(subset), "random_state": random_state,
+        **({"params": params} if params else {}),
         "fit_seconds": round(fit_seconds, 1), "predict_seconds": round(predict_seconds, 1),
     }
     if hasattr(model, "calibration_residuals_"):
@@ -402,8 +404,23 @@ def main(argv=None):
     parser.add_argument("--random-state", type=int, default=0,
                         help="seed of every estimator (the table's rows use 0; write other "
                              "seeds to their own --out file)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE",
+                        help="hyperparameters other than the defaults, e.g. "
+                             "attention_dropout=0.2 (Python literals; recorded in each row; "
+                             "write them to their own --out file)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
+    params = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--set {item}: expected NAME=VALUE")
+        try:
+            params[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[name] = value  # a bare string such as tokens=patch
+    if params and Path(args.out).resolve() == RESULTS.resolve():
+        parser.error("rows with --set are not the defaults' table: give them their own --out")
     meta = _meta()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -417,7 +434,7 @@ def main(argv=None):
                 for model_name in args.models:
                     row = run(dataset, features, model_name, lookback, horizon,
                               args.max_epochs, args.data_home, args.max_train_windows,
-                              args.max_rows, args.random_state)
+                              args.max_rows, args.random_state, params)
                     row["meta"] = meta
                     with out.open("a") as f:
                         f.write(json.dumps(row) + "\n")

@@ -60,6 +60,27 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
     assert "| naive |" in intervals and "| timestep |" in intervals
 
 
+@needs_data
+def test_set_gives_non_default_hyperparameters_their_own_file(tmp_path):
+    import pytest
+
+    longterm = _load_script()
+    out = tmp_path / "other.jsonl"
+    common = ["--datasets", "ETTh1", "--features", "MS", "--models", "variate",
+              "--lookback", "24", "--horizons", "8", "--max-epochs", "1", "--max-rows", "400",
+              "--data-home", str(DATA_HOME)]
+    longterm.main([*common, "--set", "attention_dropout=0.25", "d_model=8",
+                   "--out", str(out)])
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["params"] == {"attention_dropout": 0.25, "d_model": 8}
+    with pytest.raises(SystemExit):  # never into the defaults' table
+        longterm.main([*common, "--set", "attention_dropout=0.25"])
+    with pytest.raises(SystemExit):
+        longterm.main([*common, "--set", "attention_dropout", "--out", str(out)])
+    with pytest.raises(ValueError, match="attention_dropout"):  # checked by the estimator
+        longterm.main([*common, "--set", "attention_dropout=2.0", "--out", str(out)])
+
+
 def test_a_subset_holds_out_exactly_its_validation_windows():
     import math
 
