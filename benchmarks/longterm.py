@@ -17,6 +17,7 @@ Usage:
 
     python benchmarks/longterm.py report     # rewrite the table in RESULTS.md
     python benchmarks/longterm.py missing    # one line of options per run still to do
+                                             # (or made before its model's defaults)
 
 Each run appends one JSON line to benchmarks/results/longterm.jsonl (a later run of the
 same dataset, setting, horizon and model replaces the earlier one in the report).
@@ -343,10 +344,32 @@ def interval_report(results=None, subset_results=None):
     return "\n".join(lines)
 
 
+# The first commit of each model's current defaults: rows made before it ran other
+# defaults (the commit column of the table says which), and `missing` lists them again.
+DEFAULTS_SINCE = {
+    # attention_dropout=0 (before: the attention weights took `dropout`, 0.2)
+    "timestep": "b99c13f", "patch": "b99c13f", "variate": "b99c13f",
+}
+
+
+def made_before(commit, since):
+    """Whether ``commit`` is an ancestor of ``since`` other than itself (git); False when
+    git does not know either."""
+    if not commit or commit == since:
+        return False
+    try:
+        done = subprocess.run(["git", "merge-base", "--is-ancestor", commit, since],
+                              capture_output=True, cwd=HERE)
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
 def missing(results=None, models=None):
-    """The runs the table lacks, or has only on a subset of the training windows: one line
-    of ``longterm.py`` options each (horizon by horizon, the largest datasets first, so
-    that runs started together in that order end about together)."""
+    """The runs the table lacks, has only on a subset of the training windows, or has from
+    before its model's current defaults (``DEFAULTS_SINCE``): one line of ``longterm.py``
+    options each (horizon by horizon, the largest datasets first, so that runs started
+    together in that order end about together)."""
     results = load_results() if results is None else results
     largest_first = ["weather", "ETTm1", "ETTm2", "ETTh1", "ETTh2", "exchange_rate",
                      "national_illness"]
@@ -357,7 +380,9 @@ def missing(results=None, models=None):
             for model in models or MODELS:
                 for features in ("M", "MS"):
                     row = results.get((dataset, features, horizon, model))
-                    if row is None or row["train_subset"]:
+                    if row is None or row["train_subset"] or (
+                            model in DEFAULTS_SINCE and made_before(
+                                row.get("meta", {}).get("commit"), DEFAULTS_SINCE[model])):
                         lines.append(f"--datasets {dataset} --features {features} "
                                      f"--models {model} --horizons {horizon}")
     return lines

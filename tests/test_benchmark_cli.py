@@ -190,6 +190,28 @@ def test_missing_lists_absent_and_subset_runs_largest_first():
     assert len(lines) == 2 + 3 * 2 * len(longterm.BENCHMARKS)
 
 
+def test_missing_lists_rows_made_before_their_models_defaults(monkeypatch):
+    longterm = _load_script()
+    monkeypatch.setitem(longterm.DEFAULTS_SINCE, "linear", "new0000")
+    monkeypatch.setattr(longterm, "made_before",
+                        lambda commit, since: (commit, since) == ("old0000", "new0000"))
+    results = {(d, f, longterm.default_lookback_horizons(d)[1][0], "linear"):
+               {"train_subset": False, "meta": {"commit": "new0000"}}
+               for d in longterm.BENCHMARKS for f in ("M", "MS")}
+    results[("ETTm1", "M", 96, "linear")]["meta"]["commit"] = "old0000"
+    lines = longterm.missing(results, models=["linear"])
+    assert lines[0] == "--datasets ETTm1 --features M --models linear --horizons 96"
+    assert len(lines) == 1 + 3 * 2 * len(longterm.BENCHMARKS)
+
+
+def test_made_before_asks_git_about_ancestry():
+    made_before = _load_script().made_before
+    assert made_before("a47cca6", "b99c13f")  # an older commit of this repository
+    assert not made_before("b99c13f", "b99c13f") and not made_before("", "b99c13f")
+    assert not made_before("b99c13f", "a47cca6")
+    assert not made_before("0000000", "b99c13f")  # unknown to git
+
+
 def test_a_commit_given_in_the_environment_wins_over_git(monkeypatch):
     # a copy of the tree on a device machine carries the git of an older commit
     longterm = _load_script()
