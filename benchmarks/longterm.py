@@ -352,8 +352,9 @@ TABLE_MAX_EPOCHS = {"national_illness": 50}
 # The first commit of each model's current defaults: rows made before it ran other
 # defaults (the commit column of the table says which), and `missing` lists them again.
 DEFAULTS_SINCE = {
-    # attention_dropout=0 (before: the attention weights took `dropout`, 0.2)
-    "timestep": "b99c13f", "patch": "b99c13f", "variate": "b99c13f",
+    # attention_dropout="auto": 0 for time-step tokens (before: the attention weights took
+    # `dropout`, 0.2; patch and variate tokens still do)
+    "timestep": "b99c13f",
 }
 
 

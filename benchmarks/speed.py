@@ -24,7 +24,8 @@ Six measurements, each printed as a table and appended to
     its float64 output.
 ``dropout``
     Training the Transformer with dropout on its attention weights (``attention_dropout``
-    0.2, the rate before it was its own parameter) beside without (the default): median
+    0.2: the default of patch and variate tokens, and the rate of every token type before
+    it was its own parameter) beside without (the default of time-step tokens): median
     epoch seconds of alternating fits, and peak resident memory added by one fit of
     each. Above 0, torch's CPU attention cannot use its fused kernel.
 ``memory``
@@ -622,8 +623,9 @@ def report():
                   f"{m['commit']}, {m['torch_threads']} torch threads)", "",
                   f"`TransformerForecaster` defaults, ETTh1 M, horizon 96, {m['n_windows']} "
                   f"training windows, 2 epochs per fit; `attention_dropout={m['rate']}` (the "
-                  "rate the attention weights took before it was its own parameter) beside "
-                  f"0 (the default). Epoch: median over {m['rounds']} alternating rounds. "
+                  "default of patch and variate tokens; before it was its own parameter, the "
+                  "rate of every token type) beside 0 (the default of time-step tokens). "
+                  f"Epoch: median over {m['rounds']} alternating rounds. "
                   "Memory: peak resident memory added by one fit.", "",
                   "| tokens-lookback | epoch s, 0 | added MB | epoch s, with | added MB | "
                   "epoch ratio | commit |", "|---|---|---|---|---|---|---|"]

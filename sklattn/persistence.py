@@ -35,6 +35,10 @@ _ADDED_PARAMETERS = {
     4: {"TransformerForecaster": {"linear_skip": False}, "LinearForecaster": {"init": "random"}},
     5: {"TransformerForecaster": {"attention_dropout": lambda params: params["dropout"]}},
 }
+# Fitted attributes added in a format version, as functions of the loaded parameters.
+_ADDED_ATTRIBUTES = {
+    5: {"TransformerForecaster": {"attention_dropout_": lambda params: params["dropout"]}},
+}
 
 # Numeric fitted arrays larger than this (e.g. the calibration residuals of
 # predict_interval) are stored as tensors, not as JSON text.
@@ -284,6 +288,10 @@ def load(path):
             params["device"] = "cpu"
         estimator = cls(**params)
         estimator._validate_params()
+        for added_in, by_estimator in _ADDED_ATTRIBUTES.items():
+            if version < added_in:
+                for name, value in by_estimator.get(metadata["estimator"], {}).items():
+                    fitted.setdefault(name, value(params))
         for name, value in fitted.items():
             setattr(estimator, name, value)
         for key in [k for k in tensors if k.startswith(_FITTED_PREFIX)]:

@@ -158,16 +158,25 @@ def test_older_files_load_with_the_parameters_their_models_had(version, name, ad
     model = ESTIMATORS[name]().set_params(**added, **known).fit(X, y)
     hyperparameters = persistence._hyperparameters
 
+    fitted_attributes = persistence._fitted_attributes
+
     def as_older_format(estimator):  # what sklattn wrote before these parameters existed
         params, not_saved = hyperparameters(estimator)
         return {k: v for k, v in params.items() if k not in added}, not_saved
 
+    def older_attributes(estimator):  # nor their resolved values
+        json_attributes, tensors = fitted_attributes(estimator)
+        return {k: v for k, v in json_attributes.items() if k[:-1] not in added}, tensors
+
     monkeypatch.setattr(persistence, "FORMAT_VERSION", version)
     monkeypatch.setattr(persistence, "_hyperparameters", as_older_format)
+    monkeypatch.setattr(persistence, "_fitted_attributes", older_attributes)
     save(model, tmp_path / "m.sklattn")
     monkeypatch.undo()
     loaded = load(tmp_path / "m.sklattn")
     assert loaded.get_params() == model.get_params()
+    if name == "patch":
+        assert loaded.attention_dropout_ == model.attention_dropout_
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 

@@ -122,3 +122,13 @@ def test_attention_dropout_reaches_every_layer(windows):
     model = TransformerForecaster(**{**TINY, "dropout": 0.3, "attention_dropout": 0.1})
     layers = model.fit(X[:60], y[:60]).net_.module_.forecaster.encoder.layers
     assert [layer.attention.dropout for layer in layers] == [0.1] * len(layers)
+
+
+@pytest.mark.parametrize("tokens, expected", [("timestep", 0.0), ("patch", 0.3),
+                                              ("variate", 0.3)])
+def test_auto_attention_dropout_is_zero_only_for_time_step_tokens(windows, tokens, expected):
+    X, y = windows
+    model = TransformerForecaster(**{**TINY, "tokens": tokens, "dropout": 0.3}).fit(X[:60], y[:60])
+    assert model.attention_dropout == "auto" and model.attention_dropout_ == expected
+    layers = model.net_.module_.forecaster.encoder.layers
+    assert [layer.attention.dropout for layer in layers] == [expected] * len(layers)
