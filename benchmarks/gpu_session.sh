@@ -13,7 +13,8 @@
 # Afterwards append $OUT/longterm_gpu.jsonl to results/longterm.jsonl and
 # $OUT/speed_gpu.jsonl to results/speed.jsonl, then run both scripts' `report`.
 # SPEED_S=0, TESTS=0 or INSTALL=0 skip those steps; TASKS names a file of longterm.py option lines
-# (default: `longterm.py missing`); SPEED_ESTIMATORS and COMPILE (estimators also timed compiled,
+# (default: `longterm.py missing`: absent runs, subset rows, and rows made before their
+# model's current defaults); SPEED_ESTIMATORS and COMPILE (estimators also timed compiled,
 # "" for none) choose the speed rows; WORKERS and THREADS size the long-term runs.
 T0=$(date +%s); DEADLINE=$((T0 + ${BUDGET:-530}))
 if [ "${INSTALL:-1}" != 0 ]; then
