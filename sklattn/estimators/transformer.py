@@ -24,7 +24,8 @@ _AUTO_BATCH_VALUES = 2**23
 # 512 test windows, 2 CPU threads): against batches of 256 windows (what "auto" gave
 # before), 16 MB batches took 0.58-0.76 of the time (time-step tokens at lookback 96 and
 # 336, patch tokens at 336) and, at lookback 336, time-step tokens added 189 MB instead of
-# 2.6 GB; in a sweep of 4-128 MB, 16 MB ran within 1.13x of the fastest size.
+# 2.6 GB. (A one-off sweep of 4-128 MB, not kept as a benchmark, put 16 MB within
+# 1.13x of the fastest size.)
 _AUTO_ATTENTION_BYTES = 2**24
 
 
