@@ -21,7 +21,7 @@ Six measurements, each printed as a table and appended to
     ``predict_batch_size="auto"`` (batches sized by the weight matrices' bytes) beside the
     batches ``predict`` takes (what "auto" gave ``attention_weights`` before): seconds,
     alternating, medians; then peak resident memory added by one call of each, beyond
-    its float64 output.
+    its output.
 ``dropout``
     Training the Transformer with dropout on its attention weights (``attention_dropout``
     0.2: the default of patch and variate tokens, and the rate of every token type before
@@ -603,10 +603,10 @@ def report():
                   f"{m['commit']}, {m['torch_threads']} torch threads)", "",
                   f"`TransformerForecaster` defaults, ETTh1 M, horizon 96, {m['n_windows']} "
                   "test windows; `predict_batch_size=\"auto\"` (the weight matrices of "
-                  "every layer kept under 16 MB per batch) beside the batches `predict` "
+                  "the asked layer kept under 16 MB per batch) beside the batches `predict` "
                   "takes (what \"auto\" gave `attention_weights` before). Seconds: median of "
                   f"{m['rounds']} alternating rounds. Memory: peak resident memory added "
-                  "by one call beyond its float64 output.", "",
+                  "by one call beyond its output (in the windows' dtype, float32 here).", "",
                   "| tokens-lookback | output MB | auto: windows | s | added MB | "
                   "predict's: windows | s | added MB | time ratio | commit |",
                   "|---|---|---|---|---|---|---|---|---|---|"]

@@ -263,9 +263,13 @@ class WindowForecasterBase(ConformalIntervalsMixin, RegressorMixin, BaseEstimato
         Returns
         -------
         y_pred : ndarray of shape (n_windows,) + the shape of one window's ``y`` in fit
+            The windows' dtype after validation: float32 for float32 (and integer)
+            windows, float64 for float64 windows, as scikit-learn's linear models keep
+            float32. The networks compute in float32, so a float64 copy of their
+            forecast would add memory and time but no precision.
         """
         X3 = self._validate_X(X, reset=False)
-        y2 = np.asarray(self._predict_windows(X3), dtype=np.float64)
+        y2 = np.asarray(self._predict_windows(X3))
         return y2.reshape((len(X3),) + tuple(self.target_shape_))  # a view: one output
 
     def score(self, X, y, sample_weight=None):

@@ -31,11 +31,11 @@ def _defer_reads(device):
 
 
 def run_in_batches(module, X, forward, *, batch_size, device="cpu", n_threads=None,
-                   autocast=None, progress_label=None):
+                   autocast=None, progress_label=None, dtype=np.float64):
     """Return ``forward(module, X_batch)`` over every window of ``X``, stacked.
 
     Batches of ``batch_size`` windows are cast to float32 one at a time, so float64 or
-    strided windows are never copied whole; the output is allocated once, as float64.
+    strided windows are never copied whole; the output is allocated once, as ``dtype``.
 
     A batch of fewer than ``MIN_INFERENCE_BLOCK`` windows is padded with zero windows up
     to it, and a request that small runs on one thread on a CPU: float32 matrix products
@@ -62,15 +62,18 @@ def run_in_batches(module, X, forward, *, batch_size, device="cpu", n_threads=No
         Returns the autocast context each batch runs in (mixed precision).
     progress_label : str or None, default=None
         Show a progress bar over the batches with this label.
+    dtype : numpy float dtype, default=np.float64
+        The output's dtype. The module computes in float32 (or lower), so float32 loses
+        nothing and halves the output; float64 is for callers that promise it.
 
     Returns
     -------
-    out : ndarray of shape (n_windows, ...), float64
+    out : ndarray of shape (n_windows, ...), of ``dtype``
     """
     n = len(X)
     batch_size = max(batch_size, MIN_INFERENCE_BLOCK)
     small = n <= MIN_INFERENCE_BLOCK and str(device) == "cpu"
-    output = _Output(n, defer=_defer_reads(device))
+    output = _Output(n, defer=_defer_reads(device), dtype=dtype)
     was_training = module.training
     module.eval()
     try:
@@ -93,21 +96,21 @@ def run_in_batches(module, X, forward, *, batch_size, device="cpu", n_threads=No
 
 
 class _Output:
-    """The float64 output array, filled batch by batch in order.
+    """The output array (of ``dtype``), filled batch by batch in order.
 
     With ``defer``, results are kept as device tensors and read back in one copy per
     ``DEVICE_OUTPUT_BYTES`` of them (and at the end) instead of one per batch.
     """
 
-    def __init__(self, n, defer):
-        self.n, self.defer = n, defer
+    def __init__(self, n, defer, dtype=np.float64):
+        self.n, self.defer, self.dtype = n, defer, dtype
         self.array = None
         self.filled = 0  # rows written to the array
         self.pending, self.pending_bytes = [], 0
 
     def add(self, result):
         if self.array is None:
-            self.array = np.empty((self.n,) + tuple(result.shape[1:]), dtype=np.float64)
+            self.array = np.empty((self.n,) + tuple(result.shape[1:]), dtype=self.dtype)
         if not self.defer:
             self._write(result)
             return

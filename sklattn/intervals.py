@@ -124,7 +124,7 @@ class ConformalIntervalsMixin:
 
         Returns
         -------
-        lower, upper : ndarray, each shaped like ``predict(X)``
+        lower, upper : ndarray, each shaped like ``predict(X)`` and of its dtype
             ``lower <= predict(X) <= upper``.
 
         Raises
@@ -144,8 +144,9 @@ class ConformalIntervalsMixin:
                 "calibrate(X_cal, y_cal) with windows that were not trained on.")
         residuals = self.calibration_residuals_.astype(np.float64)
         X3 = self._validate_X(X, reset=False)
-        forecast = np.asarray(self._predict_windows(X3), dtype=np.float64)
-        forecast = forecast.reshape((len(X3),) + tuple(self.target_shape_))
+        forecast = np.asarray(self._predict_windows(X3))
+        dtype = forecast.dtype  # predict's: the bounds come back in it
+        forecast = forecast.astype(np.float64).reshape((len(X3),) + tuple(self.target_shape_))
         if score == "absolute":
             width = conformal_quantile(residuals, coverage)[None]  # (1, horizon, n_targets)
         else:
@@ -154,4 +155,4 @@ class ConformalIntervalsMixin:
             new_spread = window_spread(X3, self.target_features_) + self.spread_offset_
             width = quantile[None] * new_spread[:, None, :]  # (n, horizon, n_targets)
         width = width.reshape((len(width),) + tuple(self.target_shape_))
-        return forecast - width, forecast + width
+        return (forecast - width).astype(dtype), (forecast + width).astype(dtype)

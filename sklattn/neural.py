@@ -448,12 +448,13 @@ class NeuralForecasterBase(WindowForecasterBase):
 
     def _run_module(self, X3, forward, batch_size=None):
         """Run ``forward(module, X_batch)`` over windows in eval mode, ``batch_size`` windows
-        at a time (None: ``predict_batch_size``); stack the results
-        (:func:`~sklattn.inference.run_in_batches`)."""
+        at a time (None: ``predict_batch_size``); stack the results, in the windows' dtype
+        (float32 or float64; :func:`~sklattn.inference.run_in_batches`)."""
         return run_in_batches(
             self.net_.module_, X3, forward, batch_size=batch_size or self._predict_batch_size(),
             device=self.net_.device, n_threads=self.n_threads, autocast=self.net_._autocast,
-            progress_label=type(self).__name__ if show_progress(self.progress) else None)
+            progress_label=type(self).__name__ if show_progress(self.progress) else None,
+            dtype=X3.dtype)
 
 
 _QUANTILE_LR_FACTOR = 10

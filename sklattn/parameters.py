@@ -61,7 +61,7 @@ SHARED_PARAMETERS = {
         "twice as fast in batches of 2340; on an H200, time-step and patch tokens ran "
         "1.7-1.9 times as fast in batches of 2048 windows of 96 steps as of 256. With "
         '"auto", the Transformer\'s ``attention_weights`` takes as many windows as keep '
-        "every layer's weight matrices under 16 MB (at least 8, at most what ``predict`` "
+        "the asked layer's weight matrices under 16 MB (at least 8, at most what ``predict`` "
         "takes): its explicit weights grow with the square of the tokens; at lookback 336 "
         "(time-step tokens) batches of 256 windows added 2.6 GB and took 1.3 times as long "
         "on a CPU.")),

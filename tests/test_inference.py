@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecaster
+from sklattn import (
+    AttentionRNNRegressor,
+    LinearForecaster,
+    NaiveForecaster,
+    TransformerForecaster,
+)
 from sklattn.inference import MIN_INFERENCE_BLOCK
 
 ESTIMATORS = [
@@ -142,7 +147,7 @@ def test_forecast_does_not_depend_on_batching(make, lagged_windows, assert_same_
     # Two threads for large requests (test workers run with one), one for tiny ones.
     model.set_params(n_threads=2)
     full = model.set_params(predict_batch_size=1024).predict(X)
-    assert full.dtype == np.float64 and full.shape == y.shape
+    assert full.dtype == X.dtype == np.float32 and full.shape == y.shape
     assert_same_forecast(model.set_params(predict_batch_size=20).predict(X), full, model)
     one_by_one = np.concatenate([model.predict(X[i:i + 1]) for i in range(0, len(X), 7)])
     assert_same_forecast(one_by_one, full[::7], model)
@@ -153,6 +158,39 @@ def test_float64_windows_forecast_as_their_float32_cast(lagged_windows):
     model = LinearForecaster(max_epochs=2, random_state=0).fit(X, y)
     X64 = np.asarray(X, dtype=np.float64)
     np.testing.assert_array_equal(model.predict(X64), model.predict(X))
+
+
+@pytest.mark.parametrize("make", [
+    *ESTIMATORS,
+    lambda: TransformerForecaster(tokens="patch", d_model=8, n_layers=1, max_epochs=2,
+                                  random_state=0),
+    lambda: AttentionRNNRegressor(hidden_size=8, attention="additive", max_epochs=2,
+                                  random_state=0),
+    lambda: NaiveForecaster(),
+])
+def test_outputs_come_back_in_the_windows_dtype(make, lagged_windows):
+    # float32 windows give float32 forecasts (no float64 copy of a float32 computation);
+    # float64 windows give float64; integer windows are validated to float32.
+    X, y = lagged_windows
+    model = make().fit(X, y).calibrate(X[-60:], y[-60:])  # too few windows for a hold-out
+    cases = [(X, np.float32), (np.asarray(X, dtype=np.float64), np.float64),
+             (np.rint(np.asarray(X) * 100).astype(np.int64), np.float32)]
+    for Xq, dtype in cases:
+        assert model.predict(Xq).dtype == dtype
+        lower, upper = model.predict_interval(Xq)
+        assert lower.dtype == upper.dtype == dtype
+        if hasattr(model, "attention_weights") and getattr(model, "attention", "") != "none":
+            assert model.attention_weights(Xq).dtype == dtype
+    forecast = model.predict(X)
+    lower, upper = model.predict_interval(X)
+    assert (lower <= forecast).all() and (forecast <= upper).all()  # after the cast too
+
+
+def test_quantiles_come_back_in_the_windows_dtype(lagged_windows):
+    X, y = lagged_windows
+    model = LinearForecaster(quantiles=(0.1, 0.9), max_epochs=2, random_state=0).fit(X, y)
+    assert model.predict_quantiles(X).dtype == np.float32
+    assert model.predict_quantiles(np.asarray(X, dtype=np.float64)).dtype == np.float64
 
 
 def test_run_in_batches_restores_the_module_mode_even_when_forward_fails():

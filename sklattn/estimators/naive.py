@@ -50,9 +50,9 @@ class NaiveForecaster(WindowForecasterBase):
     >>> X, y = make_windows(np.arange(12.0), lookback=4, horizon=2)
     >>> NaiveForecaster().fit(X, y).predict(X[:2])[..., 0]
     array([[3., 3.],
-           [4., 4.]])
+           [4., 4.]], dtype=float32)
     >>> NaiveForecaster(season_length=2).fit(X, y).predict(X[:1])[..., 0]
-    array([[2., 3.]])
+    array([[2., 3.]], dtype=float32)
     """
 
     _parameter_constraints = {

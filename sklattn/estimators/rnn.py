@@ -238,4 +238,4 @@ class AttentionRNNRegressor(NeuralForecasterBase):
             )
         weights = self._attention_batches(
             X, lambda module, Xb: module(Xb, return_attention=True)[1])
-        return weights[:, None, :]  # float64 already: no copy
+        return weights[:, None, :]  # a view: the output is allocated once

@@ -19,8 +19,9 @@ _AUTO_BATCH_ROWS = 16384
 # batches to be kept busy than a CPU, where 1024 windows ran slower than 256.
 _AUTO_BATCH_ROWS_CUDA = 2048 * 96
 _AUTO_BATCH_VALUES = 2**23
-# attention_weights with predict_batch_size="auto": float32 weight matrices per batch (every
-# layer's, as the module returns them). Measured on ETTh1 (benchmarks/speed.py attention,
+# attention_weights with predict_batch_size="auto": float32 weight matrices per batch (of
+# the one layer asked for; until the fourteenth session the module formed every layer's,
+# and the budget counted them all). Measured on ETTh1 (benchmarks/speed.py attention,
 # 512 test windows, 2 CPU threads): against batches of 256 windows (what "auto" gave
 # before), 16 MB batches took 0.58-0.76 of the time (time-step tokens at lookback 96 and
 # 336, patch tokens at 336) and, at lookback 336, time-step tokens added 189 MB instead of
@@ -229,13 +230,13 @@ class TransformerForecaster(NeuralForecasterBase):
 
     def _attention_batch_size(self):
         """Windows per batch in ``attention_weights``: ``predict_batch_size``, or with
-        "auto" as many as keep every layer's weight matrices under
+        "auto" as many as keep the asked layer's weight matrices under
         ``_AUTO_ATTENTION_BYTES`` (at least ``MIN_INFERENCE_BLOCK``, at most what
         ``predict`` takes)."""
         if self.predict_batch_size != "auto":
             return self.predict_batch_size
         n_tokens, n_sequences = self._tokens_and_sequences()
-        window_bytes = 4 * self.n_layers * self.n_heads * n_sequences * n_tokens**2
+        window_bytes = 4 * self.n_heads * n_sequences * n_tokens**2  # one layer's
         return max(MIN_INFERENCE_BLOCK, min(self._auto_predict_batch_size(),
                                             _AUTO_ATTENTION_BYTES // window_bytes))
 
@@ -266,9 +267,10 @@ class TransformerForecaster(NeuralForecasterBase):
             raise ValueError(f"layer={layer} is out of range for n_layers={self.n_layers}")
 
         def forward(module, Xb):
-            weights = module(Xb, return_attention=True)[1]  # (..., layers, H, N, N)
-            weights = weights.select(-4, layer)
+            # Only the asked layer forms its weights explicitly (the others run the fused
+            # kernel): (..., 1, H, N, N) -> (..., H, N, N)
+            weights = module(Xb, return_attention=(layer,))[1].select(-4, 0)
             return weights.mean(dim=-3) if average_heads else weights
 
-        # float64, allocated once
+        # in the windows' dtype (as predict), allocated once
         return self._attention_batches(X, forward, batch_size=self._attention_batch_size())

@@ -171,7 +171,7 @@ class WindowNormalization(nn.Module):
         batch = x.shape[0]
         z, stats = self.normalize(x)
         if return_attention:
-            out, weights = self.forecaster(z, return_attention=True)
+            out, weights = self.forecaster(z, return_attention=return_attention)
         else:
             out, weights = self.forecaster(z), None
         n_targets = len(self.target_known)

@@ -57,7 +57,7 @@ class QuantileOffsets(nn.Module):
 
     def forward(self, x, return_attention=False):
         if return_attention:
-            median, weights = self.forecaster(x, return_attention=True)
+            median, weights = self.forecaster(x, return_attention=return_attention)
         else:
             median, weights = self.forecaster(x), None
         above = torch.cumsum(F.softplus(self.raw_up), dim=-1)  # (n_outputs, n_up)

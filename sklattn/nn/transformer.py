@@ -80,11 +80,31 @@ class TransformerEncoder(nn.Module):
         self.norm = nn.LayerNorm(d_model)
 
     def forward(self, x, return_attention=False):
-        all_weights = []
-        for layer in self.layers:
-            x, weights = layer(x, return_attention)
-            all_weights.append(weights)
-        return self.norm(x), (torch.stack(all_weights, dim=1) if return_attention else None)
+        """Return ``(encoded, weights)``. ``return_attention``: False (weights None), True
+        (every layer's, stacked: (B, layers, H, N, N)) or a sequence of layer indices
+        (those layers', in that order: (B, len, H, N, N)); only the named layers form
+        their weights explicitly, the others take the fused kernel."""
+        wanted = _layer_indices(return_attention, len(self.layers))
+        found = {}
+        for i, layer in enumerate(self.layers):
+            x, weights = layer(x, i in wanted)
+            if i in wanted:
+                found[i] = weights
+        if not wanted:
+            return self.norm(x), None
+        return self.norm(x), torch.stack([found[i] for i in wanted], dim=1)
+
+
+def _layer_indices(return_attention, n_layers):
+    """The layers whose weights ``return_attention`` asks for, as non-negative indices."""
+    if return_attention is False or return_attention is None:
+        return []
+    if return_attention is True:
+        return list(range(n_layers))
+    indices = [int(i) for i in return_attention]
+    if any(not -n_layers <= i < n_layers for i in indices):
+        raise IndexError(f"layers {indices} are out of range for {n_layers} layers")
+    return [i % n_layers for i in indices]
 
 
 def n_patches(lookback, patch_len, stride):

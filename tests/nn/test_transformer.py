@@ -39,6 +39,27 @@ def test_fast_path_never_materialises_weights(monkeypatch):
     assert calls == []
     model(torch.randn(2, 16, 3), return_attention=True)
     assert len(calls) == 2  # once per layer
+    calls.clear()
+    model(torch.randn(2, 16, 3), return_attention=(-1,))
+    assert len(calls) == 1  # only the layer asked for
+
+
+@pytest.mark.parametrize("tokens", ["timestep", "patch", "variate"])
+def test_named_layers_return_the_same_weights_as_all_layers(tokens):
+    torch.manual_seed(0)
+    model = WindowTransformer(5, 32, 6, [3, 0], tokens=tokens, d_model=16, n_heads=4,
+                              n_layers=3, d_ff=32, patch_len=8, stride=4).eval()
+    x = torch.randn(3, 32, 5)
+    out, every = model(x, return_attention=True)  # (..., 3 layers, H, N, N)
+    for layers in [(0,), (2, 0), (-1,)]:
+        out_named, named = model(x, return_attention=layers)
+        assert named.shape[-4] == len(layers)
+        for k, layer in enumerate(layers):
+            torch.testing.assert_close(named.select(-4, k), every.select(-4, layer),
+                                       atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(out_named, out, atol=1e-5, rtol=1e-5)
+    with pytest.raises(IndexError, match="out of range"):
+        model(x, return_attention=(3,))
 
 
 @pytest.mark.parametrize("tokens", ["timestep", "patch", "variate"])
