@@ -161,7 +161,7 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
     model.fit(X_fit, y_fit)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    y_pred = model.predict(X_test)
+    y_pred = model.predict(X_test).astype(np.float64)  # metrics in float64, as before
     predict_seconds = time.perf_counter() - start
     row = {
         "dataset": dataset, "features": features, "model": model_name,
