@@ -6,6 +6,8 @@ torch or of any particular model.
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import as_strided
+from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_array, check_consistent_length
 
 __all__ = ["check_window_targets", "check_windows", "flat_feature_names"]
@@ -32,10 +34,11 @@ def check_windows(X, *, estimator_name="estimator"):
         dtype=(np.float32, np.float64),
         allow_nd=True,
         ensure_min_samples=1,
-        ensure_all_finite=True,
+        ensure_all_finite=False,  # below, once per value of the series the windows view
         input_name="X",
         estimator=estimator_name,
     )
+    check_finite(X, input_name="X", estimator_name=estimator_name)
     if X.ndim not in (2, 3):
         raise ValueError(
             f"X must be 2D (n_windows, lookback * n_features), flattened windows, or "
@@ -48,6 +51,41 @@ def check_windows(X, *, estimator_name="estimator"):
         raise ValueError(
             f"X names {len(names)} features ({list(names)}) but has {X.shape[2]}")
     return X, names
+
+
+def check_finite(array, *, input_name, estimator_name):
+    """Raise scikit-learn's error if ``array`` holds NaN or infinity.
+
+    Windows made by :func:`~sklattn.make_windows` are strided views of one series, each
+    value appearing in up to ``lookback`` windows; checking them value by value reads the
+    series that many times (1.9 million reads for the 2785 ETTh1 test windows of 96 x 7
+    steps, against 20,000 values in the span of memory they view). When that span is
+    finite, so is every value the array views, so only the span is checked. When it is
+    not (a NaN may lie between or outside the windows), the array itself is checked, for
+    the exact verdict and scikit-learn's message.
+    """
+    span = _viewed_span(np.asarray(array))
+    if span is not None and np.isfinite(span).all():
+        return
+    assert_all_finite(array, input_name=input_name, estimator_name=estimator_name)
+
+
+def _viewed_span(array):
+    """A 1D read-only view of the memory from ``array``'s first to its last value, when
+    that span is smaller than the array (overlapping windows), else None.
+
+    Every value of the array is one of the span's only when all strides are non-negative
+    multiples of the item size.
+    """
+    item = array.itemsize
+    if array.size == 0 or array.dtype.kind != "f" or any(
+            s < 0 or s % item for s in array.strides):
+        return None
+    n = sum((length - 1) * stride for length, stride in zip(array.shape, array.strides))
+    n = n // item + 1
+    if n >= array.size:
+        return None
+    return as_strided(array, shape=(n,), strides=(item,), writeable=False)
 
 
 def flat_feature_names(names, lookback):
@@ -106,10 +144,11 @@ def check_window_targets(y, n_windows, *, estimator_name="estimator"):
         ensure_2d=False,
         allow_nd=True,
         ensure_min_samples=1,
-        ensure_all_finite=True,
+        ensure_all_finite=False,  # below, once per value of the series the windows view
         input_name="y",
         estimator=estimator_name,
     )
+    check_finite(y, input_name="y", estimator_name=estimator_name)
     if y.ndim > 3:
         raise ValueError(
             f"y must be (n,), (n, horizon) or (n, horizon, n_targets); got shape {y.shape}"
