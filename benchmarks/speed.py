@@ -68,6 +68,7 @@ import longterm  # noqa: E402  (the benchmark scripts' shared data and metadata)
 
 from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecaster
 from sklattn.batching import WindowBatches
+from sklattn.devices import is_cuda
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "speed.jsonl"
@@ -103,7 +104,7 @@ class _Dataset:
 
 
 def _sync(device):
-    if str(device).startswith("cuda"):
+    if is_cuda(device):
         torch.cuda.synchronize()
 
 
@@ -111,7 +112,7 @@ def _plain_train(module, X, y, *, epochs, batch_size, lr, seed, device="cpu"):
     """The reference: a hand-written training loop over the same batches."""
     torch.manual_seed(seed)
     module.to(device)
-    cuda = str(device).startswith("cuda")
+    cuda = is_cuda(device)
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     loss_fn = torch.nn.MSELoss()
     module.train()
@@ -463,7 +464,7 @@ def bench_gpu(names, rounds, epochs, n_windows, device, compile_names):
     then bfloat16 and float16 autocast and ``compile=True`` beside float32."""
     X, y, X_test, _ = _etth1()
     X, y = X[:n_windows], y[:n_windows]
-    gpu = torch.cuda.get_device_name() if str(device).startswith("cuda") else "cpu"
+    gpu = torch.cuda.get_device_name() if is_cuda(device) else "cpu"
     rows = []
     for name in names:
         est = ESTIMATORS[name]().set_params(max_epochs=epochs, early_stopping=False,

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .batching import RowBatches
+from .devices import is_cuda
 from .progress import batch_progress
 from .threads import torch_threads
 
@@ -27,7 +28,7 @@ DEVICE_OUTPUT_BYTES = 256 * 2**20
 
 def _defer_reads(device):
     """Whether results stay on ``device`` until a block of them is read back."""
-    return str(device).startswith("cuda")
+    return is_cuda(device)
 
 
 def run_in_batches(module, X, forward, *, batch_size, device="cpu", n_threads=None,

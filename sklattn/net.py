@@ -30,6 +30,8 @@ from skorch import NeuralNetRegressor
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import TeeGenerator
 
+from .devices import is_cuda
+
 __all__ = ["ForecastNet", "clip_grad_norm"]
 
 _AUTOCAST_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -96,13 +98,13 @@ class ForecastNet(NeuralNetRegressor):
 
     def initialize(self):
         super().initialize()
-        use_scaler = self.precision == "float16" and str(self.device).startswith("cuda")
+        use_scaler = self.precision == "float16" and is_cuda(self.device)
         self.grad_scaler_ = torch.amp.GradScaler("cuda") if use_scaler else None
         return self
 
     def _autocast(self):
         dtype = _AUTOCAST_DTYPES[self.precision]
-        device_type = "cuda" if str(self.device).startswith("cuda") else "cpu"
+        device_type = "cuda" if is_cuda(self.device) else "cpu"
         return torch.autocast(device_type, dtype=dtype, enabled=dtype is not None)
 
     def _to_device(self, tensor):
@@ -127,7 +129,7 @@ class ForecastNet(NeuralNetRegressor):
 
     def _defer_loss_reads(self):
         """Read batch losses at the end of an epoch's loop instead of after each step."""
-        return str(self.device).startswith("cuda")
+        return is_cuda(self.device)
 
     def _check_loss(self, value):
         if not math.isfinite(value):

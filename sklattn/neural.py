@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from .base import WindowForecasterBase
 from .batching import WindowBatches
 from .checkpoint import EpochCheckpoint, read_manifest, restore
+from .devices import is_cuda
 from .inference import run_in_batches
 from .net import ForecastNet
 from .nn.normalization import WindowNormalization
@@ -305,9 +306,9 @@ class NeuralForecasterBase(WindowForecasterBase):
             train_split=split,
             iterator_train=WindowBatches,
             iterator_train__shuffle=True,
-            iterator_train__pin_memory=device == "cuda",
+            iterator_train__pin_memory=is_cuda(device),
             iterator_valid=WindowBatches,
-            iterator_valid__pin_memory=device == "cuda",
+            iterator_valid__pin_memory=is_cuda(device),
             callbacks=callbacks,
             device=device,
             verbose=self.verbose,

@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..devices import is_cuda
 from ..inference import MIN_INFERENCE_BLOCK
 from ..neural import NeuralForecasterBase, linear_skip_of
 from ..nn.linear import WindowLinear
@@ -224,7 +225,7 @@ class TransformerForecaster(NeuralForecasterBase):
         lookback, n_features = self.window_shape_
         n_tokens, n_sequences = self._tokens_and_sequences()
         rows = n_tokens * n_sequences
-        max_rows = _AUTO_BATCH_ROWS_CUDA if self.net_.device == "cuda" else _AUTO_BATCH_ROWS
+        max_rows = _AUTO_BATCH_ROWS_CUDA if is_cuda(self.net_.device) else _AUTO_BATCH_ROWS
         return max(256, min(max_rows // rows,
                             _AUTO_BATCH_VALUES // (lookback * n_features)))
 
