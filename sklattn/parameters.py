@@ -53,9 +53,9 @@ SHARED_PARAMETERS = {
         "Windows per batch in ``predict`` and ``attention_weights`` (no gradients are "
         "kept, so it can be larger than ``batch_size``; lower it to bound memory on a "
         'GPU). "auto" (the Transformer\'s default) sizes batches by the work of one '
-        "window: 256 windows, or more when a window makes fewer than 64 token rows "
-        "(tokens times the sequences they form), up to 16384 rows (196608 on a CUDA "
-        "device) and 2**23 input values per batch; for the "
+        "window: as many windows as make 16384 token rows (tokens times the sequences "
+        "they form; 196608 on a CUDA device), at most 2**23 input values and at least 8 "
+        "windows per batch; for the "
         "other estimators it is 1024. On CPU the Transformer's attention ran slower in "
         "batches of 1024 windows of 96 steps than of 256, while variate tokens ran "
         "twice as fast in batches of 2340; on an H200, time-step and patch tokens ran "

@@ -144,8 +144,9 @@ def test_speed_attention_command_compares_the_batches_and_reports(tmp_path, monk
     speed.main(["attention", "--cases", "timestep-96", "--rounds", "1", "--n-windows", "40"])
     (row,) = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
     assert row["kind"] == "attention" and row["estimator"] == "timestep-96"
-    # 16 MB of one layer's 4 heads x 96 x 96 float32 weights per batch; predict's: 256
-    assert (row["auto_batch"], row["predict_batch"]) == (113, 256)
+    # 16 MB of one layer's 4 heads x 96 x 96 float32 weights per batch; predict's: the
+    # windows that make 16384 token rows
+    assert (row["auto_batch"], row["predict_batch"]) == (113, 16384 // 96)
     assert row["auto_s"] > 0 and row["predict_s"] > 0
     # float32 windows give float32 weights
     assert row["output_bytes"] == 40 * 96 * 96 * 4 and "commit" in row

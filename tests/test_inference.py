@@ -49,7 +49,8 @@ def test_predict_batches_by_predict_batch_size_and_pads_only_tiny_batches(make,
 @pytest.mark.parametrize("tokens, lookback, expected", [
     ("variate", 12, 16384 // 3),  # 3 token rows per window
     ("timestep", 12, 16384 // 12),  # 12 token rows
-    ("timestep", 200, 256),  # 200 rows: at least 256 windows
+    ("timestep", 200, 16384 // 200),  # 200 rows: 81 windows
+    ("timestep", 4000, MIN_INFERENCE_BLOCK),  # 4000 rows: the floor of 8 windows
     ("patch", 12, 16384 // (3 * 2)),  # 3 features x 2 patches of 12 steps (stride 6)
     ("variate", 1000, 2**23 // (1000 * 3)),  # the input batch kept under 2**23 values
 ])
@@ -92,16 +93,16 @@ def _spy_attention_batches(model, X):
 
 
 @pytest.mark.parametrize("tokens, lookback, n_heads, expected", [
-    ("timestep", 200, 1, 2**24 // (4 * 200 * 200)),  # 104 windows of 200 x 200 weights
+    ("timestep", 300, 1, 2**24 // (4 * 300 * 300)),  # 46 windows of 300 x 300 weights
     ("timestep", 1200, 1, MIN_INFERENCE_BLOCK),  # 5.8 MB a window: the floor
-    ("patch", 400, 4, 2**24 // (4 * 4 * 3 * 50 * 50)),  # 4 heads x 3 features x 50 patches
+    ("patch", 400, 8, 2**24 // (4 * 8 * 3 * 50 * 50)),  # 8 heads x 3 features x 50 patches
     ("variate", 12, 1, 16384 // 3),  # 3 x 3 weights: no bound below predict's batches
 ])
 def test_auto_attention_batches_bound_the_weight_matrices(tokens, lookback, n_heads,
                                                           expected, assert_same_forecast):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, lookback, 3)).astype(np.float32)
-    model = TransformerForecaster(tokens=tokens, d_model=4, n_heads=n_heads, n_layers=1,
+    model = TransformerForecaster(tokens=tokens, d_model=8, n_heads=n_heads, n_layers=1,
                                   d_ff=8, max_epochs=1, random_state=0).fit(X, X[:, -2:, :].copy())
     n = expected + 5
     Xn = np.broadcast_to(X[:1], (n,) + X.shape[1:])

@@ -220,14 +220,20 @@ class TransformerForecaster(NeuralForecasterBase):
         # times as long as at 256 in three processes of five (memory-bound steps such as
         # GELU ran 4x slower; the other two ran at the speed of 256), and variate tokens
         # ran as fast in 2340 windows as in 4681.
+        # Until the fourteenth session batches were never below 256 windows; the row cap
+        # alone was faster wherever that floor bound (ETTh1 test windows, 2 CPU threads,
+        # a one-off interleaved comparison against a plain loop at 256 windows): time-step
+        # tokens at lookback 96 in 170 windows 0.77-0.93 of its time, at 256 1.005-1.009;
+        # at lookback 336 in 48 windows 0.84, at 256 1.13; patch tokens at 96 in 212
+        # windows 0.88, at 256 1.01; at 336 in 55 windows 0.86, at 256 1.02.
         # The input batch is also kept under _AUTO_BATCH_VALUES (32 MB of float32), which
         # only binds for few tokens over long windows.
         lookback, n_features = self.window_shape_
         n_tokens, n_sequences = self._tokens_and_sequences()
         rows = n_tokens * n_sequences
         max_rows = _AUTO_BATCH_ROWS_CUDA if is_cuda(self.net_.device) else _AUTO_BATCH_ROWS
-        return max(256, min(max_rows // rows,
-                            _AUTO_BATCH_VALUES // (lookback * n_features)))
+        return max(MIN_INFERENCE_BLOCK, min(max_rows // rows,
+                                            _AUTO_BATCH_VALUES // (lookback * n_features)))
 
     def _attention_batch_size(self):
         """Windows per batch in ``attention_weights``: ``predict_batch_size``, or with
