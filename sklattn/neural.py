@@ -389,7 +389,7 @@ class NeuralForecasterBase(WindowForecasterBase):
         -------
         y_quantiles : ndarray of shape ``predict(X).shape + (len(quantiles),)``
             ``y_quantiles[..., k]`` is the forecast of level ``quantiles[k]``; increasing
-            along the last axis (quantiles never cross).
+            along the last axis (quantiles never cross). Of ``predict``'s dtype.
 
         Raises
         ------

@@ -220,7 +220,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
 
         Returns
         -------
-        weights : ndarray of shape (n_windows, 1, lookback)
+        weights : ndarray of shape (n_windows, 1, lookback), of ``predict``'s dtype
             ``weights[i, 0, j]`` is the weight of window ``i``'s hidden state at step ``j``
             (0 = oldest) in the context the head sees. Each row sums to 1; the last step
             is the lookup vector and always has weight 0. The middle axis is the query

@@ -260,7 +260,7 @@ class TransformerForecaster(NeuralForecasterBase):
 
         Returns
         -------
-        weights : ndarray
+        weights : ndarray, of ``predict``'s dtype
             ``[..., i, j]`` is how much query token ``i`` attends to key token ``j``; each
             row (last axis) sums to 1. Shapes, with ``(H,)`` only when
             ``average_heads=False``:
