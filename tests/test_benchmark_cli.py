@@ -183,9 +183,10 @@ def test_missing_lists_absent_and_subset_runs_largest_first():
     results[("ETTh1", "MS", 96, "linear")] = {"train_subset": True}
     del results[("weather", "M", 96, "linear")]
     lines = longterm.missing(results, models=["linear"])
-    assert lines[:2] == ["--datasets weather --features M --models linear --horizons 96",
-                         "--datasets ETTh1 --features MS --models linear --horizons 96"]
-    # national_illness at its table's max_epochs (after any the caller puts first)
+    # each at the table's max_epochs (last: it wins over any the caller puts first)
+    assert lines[:2] == [
+        "--datasets weather --features M --models linear --horizons 96 --max-epochs 10",
+        "--datasets ETTh1 --features MS --models linear --horizons 96 --max-epochs 10"]
     assert ("--datasets national_illness --features M --models linear --horizons 36 "
             "--max-epochs 50") in lines
     assert not any("horizons 24" in line for line in lines)  # ILI's first horizon is there
@@ -202,7 +203,8 @@ def test_missing_lists_rows_made_before_their_models_defaults(monkeypatch):
                for d in longterm.BENCHMARKS for f in ("M", "MS")}
     results[("ETTm1", "M", 96, "linear")]["meta"]["commit"] = "old0000"
     lines = longterm.missing(results, models=["linear"])
-    assert lines[0] == "--datasets ETTm1 --features M --models linear --horizons 96"
+    assert lines[0] == ("--datasets ETTm1 --features M --models linear --horizons 96 "
+                        "--max-epochs 10")
     assert len(lines) == 1 + 3 * 2 * len(longterm.BENCHMARKS)
 
 
