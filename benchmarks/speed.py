@@ -1,6 +1,6 @@
 """Speed and memory of every estimator beside a plain PyTorch loop over the same module.
 
-Six measurements, each printed as a table and appended to
+Seven measurements, each printed as a table and appended to
 ``benchmarks/results/speed.jsonl`` (``report`` rewrites the section in RESULTS.md):
 
 ``train``
@@ -28,6 +28,12 @@ Six measurements, each printed as a table and appended to
     it was its own parameter) beside without (the default of time-step tokens): median
     epoch seconds of alternating fits, and peak resident memory added by one fit of
     each. Above 0, torch's CPU attention cannot use its fused kernel.
+``validate``
+    Validation of windows (``check_windows``: the finiteness of the memory span they
+    view, read once) beside scikit-learn's ``check_array(ensure_all_finite=True)`` on
+    the same windows (every value of every window, what sklattn did before): the ETTh1
+    test windows, and windows of a longer random series at lookback 512. Alternating,
+    medians.
 ``memory``
     One fresh process per layout of the windows (C/Fortran order, float32/float64,
     DataFrame or array, all targets or some): peak resident memory added by a fit
@@ -42,6 +48,7 @@ machine:
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py predict
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py attention
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py dropout
+    OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py validate
     OMP_WAIT_POLICY=PASSIVE python benchmarks/speed.py memory
     OMP_WAIT_POLICY=PASSIVE SKLATTN_DATA_HOME=../shared/data python benchmarks/speed.py search
     python benchmarks/speed.py report
@@ -61,12 +68,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.base import clone
+from sklearn.utils import check_array
 from skorch.callbacks import Callback
 
 sys.path.insert(0, str(Path(__file__).parent))
 import longterm  # noqa: E402  (the benchmark scripts' shared data and metadata)
 
-from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecaster
+from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecaster, make_windows
+from sklattn._validation import check_windows
 from sklattn.batching import WindowBatches
 from sklattn.devices import is_cuda
 
@@ -428,6 +437,33 @@ def bench_memory(layouts, n_steps, lookback, horizon, estimator):
     return rows
 
 
+def bench_validate(rounds, n_steps):
+    """Seconds to validate windows: ``check_windows`` beside checking every value."""
+    _, _, X_test, _ = _etth1()
+    series = np.random.default_rng(0).standard_normal((n_steps, 7)).astype(np.float32)
+    X_long, _ = make_windows(series, lookback=512, horizon=96)
+    cases = {"etth1-test-96": X_test, f"random-{n_steps}-512": X_long}
+    sides = {"sklattn": check_windows,
+             "every_value": lambda X: check_array(X, dtype=(np.float32, np.float64),
+                                                  allow_nd=True, ensure_all_finite=True)}
+    rows = []
+    for case, X in cases.items():
+        seconds = {side: [] for side in sides}
+        for r in range(rounds):
+            for side in sides if r % 2 == 0 else reversed(list(sides)):
+                start = time.perf_counter()
+                sides[side](X)
+                seconds[side].append(time.perf_counter() - start)
+        row = {"kind": "validate", "estimator": case, "n_windows": len(X),
+               "window_values": int(np.prod(np.shape(X))), "rounds": rounds,
+               **{f"{side}_s": float(np.median(v)) for side, v in seconds.items()}}
+        row["ratio"] = row["sklattn_s"] / row["every_value_s"]
+        print(f"{case:20s} check_windows {1000 * row['sklattn_s']:8.3f} ms   every value "
+              f"{1000 * row['every_value_s']:8.3f} ms   ratio {row['ratio']:.4f}", flush=True)
+        rows.append(row)
+    return rows
+
+
 def bench_search(n_jobs_list, rounds, n_windows):
     """``GridSearchCV`` over 4 candidates x 2 folds, timed at each ``n_jobs``, alternating."""
     from sklearn.model_selection import GridSearchCV
@@ -617,6 +653,19 @@ def report():
                   f"{r['predict_added_bytes'] / mb:.0f} | {r['ratio']:.3f} | {r['commit']} |"
                   for r in attention]
         lines.append("")
+    validate = _latest("validate")
+    if validate:
+        m = validate[0]
+        lines += [f"### Validating windows ({m['date']}, commit {m['commit']})", "",
+                  "`check_windows` (the finiteness of the memory span the windows view, read "
+                  "once) beside `check_array(ensure_all_finite=True)`, which reads every value "
+                  f"of every window. Milliseconds, median of {m['rounds']} alternating rounds.",
+                  "", "| windows | n | values in the windows | check_windows ms | every value "
+                  "ms | ratio | commit |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['estimator']} | {r['n_windows']} | {r['window_values']} | "
+                  f"{1000 * r['sklattn_s']:.3f} | {1000 * r['every_value_s']:.3f} | "
+                  f"{r['ratio']:.4f} | {r['commit']} |" for r in validate]
+        lines.append("")
     dropout = _latest("attention-dropout")
     if dropout:
         m = dropout[0]
@@ -758,6 +807,9 @@ def main(argv=None):
     search.add_argument("--n-jobs", type=int, nargs="+", default=[1, 2])
     search.add_argument("--rounds", type=int, default=3)
     search.add_argument("--n-windows", type=int, default=3000)
+    validate = sub.add_parser("validate")
+    validate.add_argument("--rounds", type=int, default=11)
+    validate.add_argument("--n-steps", type=int, default=200_000)
     sub.add_parser("report")
     args = parser.parse_args(argv)
     if args.command == "train":
@@ -774,6 +826,8 @@ def main(argv=None):
     elif args.command == "gpu":
         bench_gpu(args.estimators, args.rounds, args.epochs, args.n_windows, args.device,
                   args.compile)
+    elif args.command == "validate":
+        _save(bench_validate(args.rounds, args.n_steps))
     elif args.command == "search":
         _save(bench_search(args.n_jobs, args.rounds, args.n_windows))
     elif args.command == "_memory_one":

@@ -155,6 +155,18 @@ def test_speed_attention_command_compares_the_batches_and_reports(tmp_path, monk
 
 
 @needs_data
+def test_speed_validate_command_times_both_checks_and_reports(tmp_path, monkeypatch):
+    speed = _load_speed(tmp_path, monkeypatch)
+    speed.main(["validate", "--rounds", "1", "--n-steps", "2000"])
+    rows = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
+    assert [r["estimator"] for r in rows] == ["etth1-test-96", "random-2000-512"]
+    assert rows[0]["window_values"] == rows[0]["n_windows"] * 96 * 7
+    assert all(r["sklattn_s"] > 0 and r["every_value_s"] > 0 and "commit" in r for r in rows)
+    report = speed.report()
+    assert "### Validating windows" in report and "| random-2000-512 | 1393 |" in report
+
+
+@needs_data
 def test_speed_dropout_command_times_both_rates_and_reports(tmp_path, monkeypatch):
     speed = _load_speed(tmp_path, monkeypatch)
     speed.main(["dropout", "--cases", "variate-96", "--rounds", "1", "--n-windows", "60"])
