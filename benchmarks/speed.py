@@ -140,6 +140,20 @@ def _plain_train(module, X, y, *, epochs, batch_size, lr, seed, device="cpu"):
     return seconds  # of each epoch
 
 
+def _minor_faults():
+    """Minor page faults of this process so far (0 where ``resource`` is missing).
+
+    A call that maps fresh memory pays one per 4 KiB page touched; in some processes
+    freed memory goes back to the system between the batches of a predict call and every
+    batch faults it in again (see the predict table's note in RESULTS.md).
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def _plain_predict(module, X, batch_size=256, device="cpu"):
     module.eval()
     out = []
@@ -205,25 +219,31 @@ def bench_predict(names, rounds, epochs):
         module = est.net_.module_
         one = X_test[:1]
         timings = {"all": ([], []), "one": ([], [])}
+        faults = {"all": ([], []), "one": ([], [])}
         for r in range(rounds):
             for key, Xq in (("all", X_test), ("one", one)):
                 reps = 1 if key == "all" else 20
                 # either side first on alternate rounds (as in ``bench_train``)
                 for side in (0, 1) if r % 2 == 0 else (1, 0):
                     run = est.predict if side == 0 else partial(_plain_predict, module)
+                    before = _minor_faults()
                     start = time.perf_counter()
                     for _ in range(reps):
                         run(Xq)
                     timings[key][side].append((time.perf_counter() - start) / reps)
+                    faults[key][side].append((_minor_faults() - before) / reps)
         for key, (ours, plain) in timings.items():
             n = len(X_test) if key == "all" else 1
             row = {"kind": "predict", "estimator": name, "windows": key, "n_windows": n,
                    "rounds": rounds, "sklattn_windows_per_s": n / float(np.median(ours)),
-                   "plain_windows_per_s": n / float(np.median(plain))}
+                   "plain_windows_per_s": n / float(np.median(plain)),
+                   "sklattn_minor_faults": float(np.median(faults[key][0])),
+                   "plain_minor_faults": float(np.median(faults[key][1]))}
             row["ratio"] = float(np.median(ours) / np.median(plain))
             print(f"{name:14s} {key:4s} sklattn {row['sklattn_windows_per_s']:9.1f} win/s  "
-                  f"plain {row['plain_windows_per_s']:9.1f}  time ratio {row['ratio']:.3f}",
-                  flush=True)
+                  f"plain {row['plain_windows_per_s']:9.1f}  time ratio {row['ratio']:.3f}  "
+                  f"page faults {row['sklattn_minor_faults']:.0f} / "
+                  f"{row['plain_minor_faults']:.0f}", flush=True)
             rows.append(row)
     return rows
 
@@ -626,12 +646,17 @@ def report():
                   f"{m['commit']}, {m['torch_threads']} torch threads)", "",
                   "ETTh1 test windows (lookback 96, horizon 96); the plain loop runs the "
                   "same module under `torch.inference_mode` in batches of 256. Ratio: "
-                  "sklattn's time / the plain loop's.", "",
-                  "| estimator | windows | sklattn win/s | plain win/s | time ratio | commit |",
-                  "|---|---|---|---|---|---|"]
+                  "sklattn's time / the plain loop's. Page faults: the median minor page "
+                  "faults of one call, sklattn / plain loop (where recorded).", "",
+                  "| estimator | windows | sklattn win/s | plain win/s | time ratio | "
+                  "page faults | commit |",
+                  "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['estimator']} | {r['windows']} ({r['n_windows']}) | "
                   f"{r['sklattn_windows_per_s']:.0f} | {r['plain_windows_per_s']:.0f} | "
-                  f"{r['ratio']:.3f} | {r['commit']} |" for r in predict]
+                  f"{r['ratio']:.3f} | "
+                  + (f"{r['sklattn_minor_faults']:.0f} / {r['plain_minor_faults']:.0f}"
+                     if "plain_minor_faults" in r else "")
+                  + f" | {r['commit']} |" for r in predict]
         lines.append("")
     attention = _latest("attention")
     if attention:

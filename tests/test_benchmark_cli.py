@@ -4,6 +4,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
+
 from .conftest import DATA_HOME, needs_data
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "longterm.py"
@@ -136,6 +138,24 @@ def test_speed_gpu_command_runs_on_the_cpu_and_reports(tmp_path, monkeypatch):
     assert saved[0]["estimator"] == "linear" and "commit" in saved[0]
     assert saved[0]["predict_all_2048_windows_per_s"] > 0
     assert "### GPU: cpu" in speed.report() and "| linear |" in speed.report()
+
+
+@needs_data
+def test_speed_predict_command_times_both_sides_and_counts_page_faults(tmp_path, monkeypatch):
+    speed = _load_speed(tmp_path, monkeypatch)
+    speed.main(["predict", "--estimators", "linear", "--rounds", "1"])
+    rows = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
+    assert [(r["kind"], r["windows"], r["n_windows"]) for r in rows] == [
+        ("predict", "all", 2785), ("predict", "one", 1)]
+    for row in rows:
+        assert row["sklattn_windows_per_s"] > 0 and row["plain_windows_per_s"] > 0
+        assert row["sklattn_minor_faults"] >= 0 and row["plain_minor_faults"] >= 0
+    # the faults counter counts: touching fresh pages adds to it
+    before = speed._minor_faults()
+    np.ones(2**22)
+    assert speed._minor_faults() > before
+    report = speed.report()
+    assert "### Predict" in report and "| linear | all (2785) |" in report
 
 
 @needs_data
