@@ -225,7 +225,11 @@ class TransformerForecaster(NeuralForecasterBase):
         # a one-off interleaved comparison against a plain loop at 256 windows): time-step
         # tokens at lookback 96 in 170 windows 0.77-0.93 of its time, at 256 1.005-1.009;
         # at lookback 336 in 48 windows 0.84, at 256 1.13; patch tokens at 96 in 212
-        # windows 0.88, at 256 1.01; at 336 in 55 windows 0.86, at 256 1.02.
+        # windows 0.88, at 256 1.01; at 336 in 55 windows 0.86, at 256 1.02. That edge
+        # is the allocator's, not the batch size's (fifteenth session, docs/speed.md):
+        # where no batch page-faults, 195 patch windows took 1.03-1.05 of the plain loop
+        # and 256 0.99-1.01, 512 0.96-0.99; where batches fault, larger ones lose more
+        # (512: 1.13-1.38), so the cap stays.
         # The input batch is also kept under _AUTO_BATCH_VALUES (32 MB of float32), which
         # only binds for few tokens over long windows.
         lookback, n_features = self.window_shape_
