@@ -263,3 +263,28 @@ def test_a_commit_given_in_the_environment_wins_over_git(monkeypatch):
     assert longterm._meta()["commit"] == "abc1234"
     monkeypatch.delenv("SKLATTN_BENCHMARK_COMMIT")
     assert longterm._meta()["commit"] not in ("", "abc1234")  # this checkout's git
+
+
+@needs_data
+def test_gated_context_experiment_runs_each_variant_and_restores_the_module(tmp_path,
+                                                                           monkeypatch):
+    from sklattn.nn.rnn import AttentionRNN
+
+    spec = importlib.util.spec_from_file_location("gated_context",
+                                                  SCRIPT.parent / "gated_context.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setenv("SKLATTN_DATA_HOME", str(DATA_HOME))
+    original = AttentionRNN.__init__, AttentionRNN.forward
+    out = tmp_path / "gated.jsonl"
+    script.main(["--seeds", "1", "--max-epochs", "1", "--models", "rnn-dot", "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["variant"], r["model"]) for r in rows] == [
+        ("plain", "rnn-none"), ("current", "rnn-dot"), ("gated", "rnn-dot"),
+        ("sum", "rnn-dot"), ("gated-zero", "rnn-dot")]
+    assert all(len(r["test_mse"]) == 1 and r["test_mse"][0] > 0 for r in rows)
+    assert (AttentionRNN.__init__, AttentionRNN.forward) == original
+    # the patch is in force inside the block: the summed head has the plain RNN's size
+    with script.head_variant("sum"):
+        assert AttentionRNN(3, 4, attention="dot").head.in_features == 64
+    assert AttentionRNN(3, 4, attention="dot").head.in_features == 128
