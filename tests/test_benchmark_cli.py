@@ -291,3 +291,52 @@ def test_gated_context_experiment_runs_each_variant_and_restores_the_module(tmp_
     with script.head_variant("sum"):
         assert AttentionRNN(3, 4, attention="dot").head.in_features == 64
     assert AttentionRNN(3, 4, attention="dot").head.in_features == 128
+
+
+def test_seed_report_compares_attention_with_the_plain_rnn_over_seeds(tmp_path, monkeypatch):
+    longterm = _load_script()
+    monkeypatch.setattr(longterm, "made_before", lambda commit, since: commit == "old0000")
+
+    def row(model, seed, mse, dataset="ETTh1", **extra):
+        return {"dataset": dataset, "features": "M", "model": model, "lookback": 336,
+                "horizon": 96, "test_mse": mse, "train_subset": False, "random_state": seed,
+                "meta": {"commit": "new0000"}, **extra}
+
+    mse = {"linear": [1.0, 1.0, 1.0], "rnn-none": [1.0, 0.7, 1.0],
+           "rnn-dot": [1.2, 1.2, 1.2], "rnn-general": [1.1, 1.1, 1.1],
+           "rnn-additive": [1.0, 0.9, 0.9], "rnn-recurrent": [1.05, 1.05, 1.05]}
+    table = {("ETTh1", "M", 96, m): row(m, 0, v[0]) for m, v in mse.items()}
+    table[("ETTh2", "M", 96, "rnn-none")] = row("rnn-none", 0, 1.0, dataset="ETTh2")
+    lines = [row(m, s, v[s]) for m, v in mse.items() for s in (1, 2)]
+    # none of these may count: older code, another hyperparameter, a subset, another horizon
+    lines += [row(m, 1, 5.0, meta={"commit": "old0000"}) for m in mse]
+    lines += [row(m, 3, 5.0, params={"lr": 0.1}) for m in mse]
+    lines += [row(m, 4, 5.0, train_subset=True) for m in mse]
+    lines += [{**row(m, 5, 5.0), "horizon": 192} for m in mse]
+    path = tmp_path / "seeds.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    seeds = longterm.load_seed_results(path, table=table)
+    assert seeds[("ETTh1", "M", "rnn-additive")] == {0: 1.0, 1: 0.9, 2: 0.9}
+    report = longterm.seed_report(seeds).splitlines()
+    # additive is best on average; against the plain RNN it ties seed 0 (both 1.0), loses
+    # seed 1 and wins seed 2; ETTh2 lacks models, so it has no row
+    assert report[2:] == ["| ETTh1 | M | 3 (0-2) | 0.900 | 1.200 | 1.100 | 0.933 | 1.050 | "
+                          "rnn-additive | 1.0370 | 1, 1, 1 |"]
+    assert len(report[0].split("|")) == len(report[1].split("|")) == len(report[2].split("|"))
+    lacking = longterm.missing_seeds(seeds, n_seeds=4)
+    assert lacking[0] == ("--datasets ETTh1 --features M --models linear rnn-none rnn-dot "
+                          "rnn-general rnn-additive rnn-recurrent --max-epochs 10 "
+                          "--random-state 3 --out benchmarks/results/longterm-seeds.jsonl")
+    assert ("--datasets national_illness --features MS --models linear rnn-none rnn-dot "
+            "rnn-general rnn-additive rnn-recurrent --max-epochs 50 --random-state 1 --out "
+            "benchmarks/results/longterm-seeds.jsonl") in lacking
+    assert len(lacking) == 2 * len(longterm.BENCHMARKS) * 3 - 2  # ETTh1 M has seeds 1, 2
+
+    for name in ("report", "interval_report", "seed_report"):
+        monkeypatch.setattr(longterm, name, lambda name=name: f"({name})")
+    results_md = tmp_path / "RESULTS.md"
+    results_md.write_text("intro\n<!-- seeds:begin -->\nold\n<!-- seeds:end -->\nafter\n")
+    longterm.write_report(results_md)
+    text = results_md.read_text()
+    assert "<!-- seeds:begin -->\n(seed_report)\n<!-- seeds:end -->\nafter" in text
+    assert "(report)" in text and "(interval_report)" in text and "old" not in text
