@@ -6,6 +6,7 @@ import mmap
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from .conftest import DATA_HOME, needs_data
 
@@ -340,3 +341,40 @@ def test_seed_report_compares_attention_with_the_plain_rnn_over_seeds(tmp_path, 
     text = results_md.read_text()
     assert "<!-- seeds:begin -->\n(seed_report)\n<!-- seeds:end -->\nafter" in text
     assert "(report)" in text and "(interval_report)" in text and "old" not in text
+
+
+@needs_data
+def test_ridge_experiment_scores_the_start_on_the_holdout_as_its_predictions_do(tmp_path,
+                                                                               monkeypatch):
+    spec = importlib.util.spec_from_file_location("ridge_holdout",
+                                                  SCRIPT.parent / "ridge_holdout.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    from sklattn import warmstart
+
+    monkeypatch.setenv("SKLATTN_DATA_HOME", str(DATA_HOME))
+    original = warmstart.LeastSquaresStart.on_train_begin
+    out = tmp_path / "ridge.jsonl"
+    script.main(["ETTh1:M", "--lookback", "24", "--horizon", "8", "--max-rows", "400",
+                 "--ridges", "1e-3", "10", "--out", str(out)])
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["ridges"] == [1e-3, 10] and len(row["test_mse"]) == 2
+    assert row["holdout_choice"] == row["ridges"][int(np.argmin(row["holdout_loss"]))]
+    assert warmstart.LeastSquaresStart.on_train_begin is original
+    with script.start_ridge(0.5):
+        assert warmstart.LeastSquaresStart(None).ridge == 0.5
+    assert warmstart.LeastSquaresStart(None).ridge == 1e-3
+    (trained,) = script.train_models("ETTh1", "MS", ["rnn-none"], [0.5], 1, DATA_HOME,
+                                     max_rows=400, lookback=24, horizon=8, epochs=1)
+    assert trained["ridge"] == 0.5 and len(trained["test_mse"]) == 1
+    assert trained["mean"] == trained["test_mse"][0] > 0
+    # the hold-out loss from the normal equations is the start's own squared error on the
+    # hold-out windows (the last ones), ridge by ridge
+    X, y, *_ = script.longterm.windows("ETTh1", "M", 24, 8, DATA_HOME, max_rows=400)
+    model, store = script.fit_start(X, y, 0.2)
+    n_holdout = store["holdout"][0].n_rows // X.shape[2]  # a row per window and feature
+    for ridge in (1e-3, 10.0):
+        store["linear"].set_map(*store["train"].solve(ridge))
+        direct = np.mean((model.predict(X[-n_holdout:]) - y[-n_holdout:]) ** 2)
+        assert script.holdout_loss(store["train"], store["holdout"], ridge) == \
+            pytest.approx(direct, rel=1e-4)
