@@ -422,8 +422,8 @@ def interval_report(results=None, subset_results=None):
 # The table's max_epochs: 10 (the script's own default, 20, is not the table's), and 50 for
 # national_illness, whose 617 training windows make 10 epochs only 100 optimizer steps
 # (RESULTS.md).
-TABLE_MAX_EPOCHS = {"national_illness": 50}
-TABLE_MAX_EPOCHS_DEFAULT = 10
+def table_max_epochs(dataset):
+    return 50 if dataset == "national_illness" else 10
 
 
 # The first commit of each model's current defaults: rows made before it ran other
@@ -474,8 +474,7 @@ def missing(results=None, models=None):
                         line = (f"--datasets {dataset} --features {features} "
                                 f"--models {model} --horizons {horizon}")
                         # last on the line: it wins over one the caller puts first
-                        epochs = TABLE_MAX_EPOCHS.get(dataset, TABLE_MAX_EPOCHS_DEFAULT)
-                        line += f" --max-epochs {epochs}"
+                        line += f" --max-epochs {table_max_epochs(dataset)}"
                         lines.append(line)
     return lines
 
@@ -486,7 +485,7 @@ def missing_seeds(seeds=None, n_seeds=5):
     seeds = load_seed_results() if seeds is None else seeds
     lines = []
     for dataset in BENCHMARKS:
-        epochs = TABLE_MAX_EPOCHS.get(dataset, TABLE_MAX_EPOCHS_DEFAULT)
+        epochs = table_max_epochs(dataset)
         for features in ("M", "MS"):
             for seed in range(1, n_seeds):
                 lacking = [m for m in SEED_ROWS_SINCE

@@ -143,8 +143,7 @@ def train_models(dataset, features, models, ridges, seeds, data_home=None, max_r
     (``epochs``: by default the table's ``max_epochs``)."""
     default_lookback, horizons = longterm.default_lookback_horizons(dataset)
     lookback, horizon = lookback or default_lookback, horizon or horizons[0]
-    epochs = epochs or longterm.TABLE_MAX_EPOCHS.get(dataset,
-                                                     longterm.TABLE_MAX_EPOCHS_DEFAULT)
+    epochs = epochs or longterm.table_max_epochs(dataset)
     for ridge in ridges:
         for model in models:
             with start_ridge(ridge):
