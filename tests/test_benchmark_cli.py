@@ -10,11 +10,12 @@ import pytest
 
 from .conftest import DATA_HOME, needs_data
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "longterm.py"
+BENCHMARK_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("longterm", SCRIPT)
+def _load_script(name="longterm"):
+    """A fresh copy of ``benchmarks/NAME.py`` as a module."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARK_DIR / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -116,9 +117,7 @@ def test_published_figures_are_readable():
 
 def _load_speed(tmp_path, monkeypatch):
     """benchmarks/speed.py, reading the benchmark data and writing under tmp_path."""
-    spec = importlib.util.spec_from_file_location("speed", SCRIPT.parent / "speed.py")
-    speed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(speed)
+    speed = _load_script("speed")
     monkeypatch.setenv("SKLATTN_DATA_HOME", str(DATA_HOME))
     monkeypatch.setattr(speed, "RESULTS", tmp_path / "speed.jsonl")
     return speed
@@ -249,7 +248,7 @@ def test_made_before_asks_git_about_ancestry():
 
     import pytest
 
-    known = subprocess.run(["git", "cat-file", "-e", "a47cca6^{commit}"], cwd=SCRIPT.parent,
+    known = subprocess.run(["git", "cat-file", "-e", "a47cca6^{commit}"], cwd=BENCHMARK_DIR,
                            capture_output=True).returncode == 0
     if not known:
         pytest.skip("this checkout's git history does not reach a47cca6 (a shallow clone)")
@@ -274,10 +273,7 @@ def test_gated_context_experiment_runs_each_variant_and_restores_the_module(tmp_
                                                                            monkeypatch):
     from sklattn.nn.rnn import AttentionRNN
 
-    spec = importlib.util.spec_from_file_location("gated_context",
-                                                  SCRIPT.parent / "gated_context.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _load_script("gated_context")
     monkeypatch.setenv("SKLATTN_DATA_HOME", str(DATA_HOME))
     original = AttentionRNN.__init__, AttentionRNN.forward
     out = tmp_path / "gated.jsonl"
@@ -346,10 +342,7 @@ def test_seed_report_compares_attention_with_the_plain_rnn_over_seeds(tmp_path, 
 @needs_data
 def test_ridge_experiment_scores_the_start_on_the_holdout_as_its_predictions_do(tmp_path,
                                                                                monkeypatch):
-    spec = importlib.util.spec_from_file_location("ridge_holdout",
-                                                  SCRIPT.parent / "ridge_holdout.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _load_script("ridge_holdout")
     from sklattn import warmstart
 
     monkeypatch.setenv("SKLATTN_DATA_HOME", str(DATA_HOME))
