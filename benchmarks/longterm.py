@@ -144,8 +144,11 @@ def holdout_fraction(n_valid, n_windows, subset):
     return (n_valid - 0.5) / n_windows if subset else n_valid / n_windows
 
 
-def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
-        max_train_windows=None, max_rows=None, random_state=0, params=None):
+def fit_model(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
+              max_train_windows=None, max_rows=None, random_state=0, params=None):
+    """One model fitted under the table's protocol: a dict of the fitted ``model``, its
+    fit and test windows, ``n_valid`` (the hold-out's windows), ``subset`` and
+    ``fit_seconds``."""
     X_fit, y_fit, X_test, y_test, n_valid = windows(dataset, features, lookback, horizon,
                                                     data_home, max_rows)
     # At long horizons the standard validation part can hold fewer windows than a
@@ -172,7 +175,17 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
                          callbacks=[Progress(label)])
     start = time.perf_counter()
     model.fit(X_fit, y_fit)
-    fit_seconds = time.perf_counter() - start
+    return {"model": model, "X_fit": X_fit, "y_fit": y_fit, "X_test": X_test,
+            "y_test": y_test, "n_valid": n_valid, "subset": subset,
+            "fit_seconds": time.perf_counter() - start}
+
+
+def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
+        max_train_windows=None, max_rows=None, random_state=0, params=None):
+    fitted = fit_model(dataset, features, model_name, lookback, horizon, max_epochs,
+                       data_home, max_train_windows, max_rows, random_state, params)
+    model, X_test, y_test = fitted["model"], fitted["X_test"], fitted["y_test"]
+    n_valid, subset, fit_seconds = fitted["n_valid"], fitted["subset"], fitted["fit_seconds"]
     start = time.perf_counter()
     y_pred = model.predict(X_test).astype(np.float64)  # metrics in float64, as before
     predict_seconds = time.perf_counter() - start
@@ -181,9 +194,9 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         "lookback": lookback, "horizon": horizon,
         "test_mse": float(np.mean((y_pred - y_test) ** 2)),
         "test_mae": float(np.mean(np.abs(y_pred - y_test))),
-        "n_test_windows": len(X_test), "n_fit_windows": len(X_fit),
+        "n_test_windows": len(X_test), "n_fit_windows": len(fitted["X_fit"]),
         "n_train_windows": (max_train_windows if subset
-                            else len(X_fit) - n_valid - lookback - horizon + 1),
+                            else len(fitted["X_fit"]) - n_valid - lookback - horizon + 1),
         "train_subset": bool(subset), "random_state": random_state,
         **({"params": params} if params else {}),
         "fit_seconds": round(fit_seconds, 1), "predict_seconds": round(predict_seconds, 1),

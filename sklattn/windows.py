@@ -25,7 +25,9 @@ class WindowedArray(np.ndarray):
     Indexing follows the last (feature) axis: ``X[:, :, [2, 0]]`` names its columns in
     that order, ``y[..., 0]`` keeps the first target's name and position. Where an index
     mixes the feature axis with others so that the columns can no longer be named, the
-    names and positions are dropped (set to None) rather than left wrong.
+    names and positions are dropped (set to None) rather than left wrong. Windows joined
+    along the first axis (``np.concatenate``, ``np.vstack``) keep the names and positions
+    they share, e.g. a validation period and the latest windows to ``calibrate`` on.
 
     Attributes
     ----------
@@ -105,6 +107,31 @@ class WindowedArray(np.ndarray):
         if len(rows) and not np.all(rows == rows[0]):
             return None
         return rows[0] if len(rows) else None
+
+    def __array_function__(self, func, types, args, kwargs):
+        out = super().__array_function__(func, types, args, kwargs)
+        if func is np.concatenate:
+            return self._concatenated(out, *args, **kwargs)
+        return out
+
+    @staticmethod
+    def _concatenated(result, arrays, axis=0, **kwargs):
+        """Windows joined along the windows (first) axis keep the names and positions
+        they all share (e.g. a validation period and recent windows for ``calibrate``);
+        any other join, or of arrays that name their columns differently, is plain."""
+        arrays = list(arrays)
+        if (kwargs.get("out") is not None or not isinstance(result, np.ndarray)
+                or result.ndim < 2 or axis is None or axis % result.ndim != 0
+                or not all(isinstance(a, WindowedArray) for a in arrays)):
+            return result
+        first = arrays[0]
+        for attr in ("feature_names", "target_features"):
+            values = [getattr(a, attr) for a in arrays]
+            if any((v is None) != (values[0] is None) for v in values) or (
+                    values[0] is not None and not all(np.array_equal(v, values[0])
+                                                      for v in values)):
+                return result
+        return WindowedArray(result, first.feature_names, first.target_features)
 
     def __reduce__(self):
         # Pickle as a plain array plus the names (ndarray's own reduce drops attributes).

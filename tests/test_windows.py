@@ -159,3 +159,38 @@ def test_sklearn_style_row_indexing_keeps_the_names():
     _, y = make_windows(df, lookback=3, horizon=2, targets=["d", "b"])
     rows = y[np.array([0, 2]), ...]
     assert list(rows.feature_names) == ["d", "b"] and list(rows.target_features) == [3, 1]
+
+
+def test_windows_joined_along_the_windows_axis_keep_their_shared_names():
+    df = pd.DataFrame(np.arange(60.0).reshape(20, 3), columns=["a", "b", "c"])
+    X, y = make_windows(df, lookback=5, horizon=2, targets=["c", "a"])
+    joined_X = np.concatenate([X[:3], X[8:10]])
+    joined_y = np.concatenate((y[:3], y[8:10]), 0)
+    np.testing.assert_array_equal(joined_X, np.asarray(X)[[0, 1, 2, 8, 9]])
+    assert list(joined_X.feature_names) == ["a", "b", "c"] and joined_X.target_features is None
+    assert list(joined_y.feature_names) == ["c", "a"] and list(joined_y.target_features) == [2, 0]
+    assert list(np.vstack([X[:1], X[2:3]]).feature_names) == ["a", "b", "c"]
+    # names that differ, a plain array among them, or another axis: a plain result
+    reordered = X[:2][:, :, [1, 0, 2]]
+    assert type(np.concatenate([X[:2], reordered])) is np.ndarray
+    assert type(np.concatenate([X[:2], np.asarray(X[2:4])])) is np.ndarray
+    assert type(np.concatenate([X, X], axis=2)) is np.ndarray
+    assert type(np.concatenate([X, X], axis=None)) is np.ndarray
+    out = np.empty((4, 5, 3))
+    assert np.concatenate([X[:2], X[2:4]], out=out) is out
+
+
+def test_recalibrating_on_joined_windows_warns_of_nothing():
+    import warnings
+
+    from sklattn import LinearForecaster
+
+    df = pd.DataFrame(np.random.default_rng(0).standard_normal((400, 3)), columns=list("abc"))
+    X, y = make_windows(df, lookback=12, horizon=3, targets="c")
+    model = LinearForecaster(max_epochs=1, early_stopping=False, random_state=0)
+    model.fit(X[:200], y[:200])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        model.calibrate(np.concatenate([X[220:260], X[300:340]]),
+                        np.concatenate([y[220:260], y[300:340]]))
+    assert len(model.calibration_residuals_) == 80
