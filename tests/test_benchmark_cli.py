@@ -371,3 +371,52 @@ def test_ridge_experiment_scores_the_start_on_the_holdout_as_its_predictions_do(
         direct = np.mean((model.predict(X[-n_holdout:]) - y[-n_holdout:]) ** 2)
         assert script.holdout_loss(store["train"], store["holdout"], ridge) == \
             pytest.approx(direct, rel=1e-4)
+
+
+def test_rolling_calibration_uses_only_windows_whose_targets_have_passed():
+    script = _load_script("rolling_calibration")
+
+    class Recorder:  # calibrate / predict_interval as the estimators have them
+        def __init__(self):
+            self.calls = []
+
+        def calibrate(self, X, y):
+            self.calls.append(X[:, 0, 0].copy())
+
+        def predict_interval(self, X, coverage, score):
+            return X[:, :3, :1] - 1, X[:, :3, :1] + 1
+
+    # window i's values are i (hold-out windows negative): which ones calibrated is visible
+    horizon, every, n_cal = 3, 4, 5
+    X_past = -np.arange(7, 0, -1.0)[:, None, None] * np.ones((1, 6, 1))
+    X_test = np.arange(12.0)[:, None, None] * np.ones((1, 6, 1))
+    y_past, y_test = X_past[:, :horizon], X_test[:, :horizon]
+    model = Recorder()
+    lower, upper = script.rolling_intervals(model, X_past, y_past, X_test, y_test, every,
+                                            n_cal)
+    assert lower.shape == upper.shape == y_test.shape
+    assert [list(c) for c in model.calls] == [
+        [-5, -4, -3, -2, -1],  # block 0-3: no test window has all its targets yet
+        [-3, -2, -1, 0, 1],    # block 4-7: windows 0 and 1 (targets end before step 4's)
+        [1, 2, 3, 4, 5]]       # block 8-11: windows up to 8 - horizon
+    for start, calibrated in zip(range(0, 12, every), model.calls):
+        test_windows = calibrated[calibrated >= 0]
+        assert len(calibrated) == n_cal and np.all(test_windows <= start - horizon)
+
+
+@needs_data
+def test_rolling_calibration_runs_end_to_end(tmp_path, monkeypatch):
+    script = _load_script("rolling_calibration")
+    monkeypatch.setenv("SKLATTN_DATA_HOME", str(DATA_HOME))
+    out = tmp_path / "rolling.jsonl"
+    script.main(["--datasets", "ETTh1", "--features", "MS", "--models", "linear",
+                 "--lookback", "24", "--horizon", "8", "--max-rows", "800",
+                 "--max-epochs", "1", "--every", "40", "--out", str(out)])
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    for way in ("static", "rolling"):
+        for score in ("scaled", "absolute"):
+            result = row[f"{way}_{score}"]
+            assert 0 < result["min_step_coverage"] <= result["coverage"] <= 1
+            assert result["width"] > 0
+    monkeypatch.setattr(script, "OUT", out)
+    assert "| ETTh1 | MS | linear |" in script.report(out)
