@@ -18,7 +18,7 @@ width, for both scores; printed and appended to ``results/rolling-calibration.js
     export OMP_NUM_THREADS=1 SKLATTN_DATA_HOME=../shared/data
     python benchmarks/rolling_calibration.py --datasets ETTh1 ETTh2 ETTm1 \\
         --features M MS --models naive linear rnn-additive variate
-    python benchmarks/rolling_calibration.py report      # the table (RESULTS.md)
+    python benchmarks/rolling_calibration.py report      # its table in RESULTS.md
 """
 
 import argparse
@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import longterm  # noqa: E402
 
 OUT = Path(__file__).parent / "results" / "rolling-calibration.jsonl"
+RESULTS_MD = Path(__file__).parent / "RESULTS.md"
 STEPS_PER_WEEK = {"ETTh1": 168, "ETTh2": 168, "ETTm1": 672, "ETTm2": 672, "weather": 1008,
                   "exchange_rate": 5, "national_illness": 1}
 SCORES = ("scaled", "absolute")
@@ -100,9 +101,9 @@ def evaluate(dataset, features, model_name, every=None, data_home=None, max_rows
     return row
 
 
-def report(path=OUT):
+def report(path=None):
     """Markdown table of the latest row of each dataset, setting and model."""
-    latest = {}
+    path, latest = OUT if path is None else path, {}
     for line in Path(path).read_text().splitlines():
         if line.strip():
             row = json.loads(line)
@@ -135,7 +136,9 @@ def main(argv=None):
     parser.add_argument("--out", default=str(OUT))
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["report"]:
-        print(report())
+        RESULTS_MD.write_text(longterm._replace_section(RESULTS_MD.read_text(), "rolling",
+                                                        report()))
+        print(f"wrote {RESULTS_MD}")
         return
     args = parser.parse_args(argv)
     for dataset in args.datasets:
