@@ -102,19 +102,19 @@ def evaluate(dataset, features, model_name, every=None, data_home=None, max_rows
 
 
 def report(path=None):
-    """Markdown table of the latest row of each dataset, setting and model."""
+    """Markdown table of the latest row of each dataset, setting, horizon and model."""
     path, latest = OUT if path is None else path, {}
     for line in Path(path).read_text().splitlines():
         if line.strip():
             row = json.loads(line)
-            latest[(row["dataset"], row["features"], row["model"])] = row
-    lines = ["| dataset | features | model | static coverage | lowest step | width | "
+            latest[(row["dataset"], row["features"], row["horizon"], row["model"])] = row
+    lines = ["| dataset | features | horizon | model | static coverage | lowest step | width | "
              "rolling coverage | lowest step | width | absolute score: static | rolling | "
-             "commit |", "|---" * 12 + "|"]
-    for (dataset, features, model), r in sorted(latest.items()):
+             "commit |", "|---" * 13 + "|"]
+    for (dataset, features, horizon, model), r in sorted(latest.items()):
         s, w = r["static_scaled"], r["rolling_scaled"]
         lines.append(
-            f"| {dataset} | {features} | {model} | {s['coverage']:.3f} | "
+            f"| {dataset} | {features} | {horizon} | {model} | {s['coverage']:.3f} | "
             f"{s['min_step_coverage']:.3f} | {s['width']:.3f} | {w['coverage']:.3f} | "
             f"{w['min_step_coverage']:.3f} | {w['width']:.3f} | "
             f"{r['static_absolute']['coverage']:.3f} | {r['rolling_absolute']['coverage']:.3f}"

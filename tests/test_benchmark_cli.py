@@ -418,11 +418,11 @@ def test_rolling_calibration_runs_end_to_end(tmp_path, monkeypatch):
             result = row[f"{way}_{score}"]
             assert 0 < result["min_step_coverage"] <= result["coverage"] <= 1
             assert result["width"] > 0
-    assert "| ETTh1 | MS | linear |" in script.report(out)
+    assert "| ETTh1 | MS | 8 | linear |" in script.report(out)
     monkeypatch.setattr(script, "OUT", out)
     results_md = tmp_path / "RESULTS.md"
     results_md.write_text("before\n<!-- rolling:begin -->\nold\n<!-- rolling:end -->\n")
     monkeypatch.setattr(script, "RESULTS_MD", results_md)
     script.main(["report"])
     text = results_md.read_text()
-    assert "| ETTh1 | MS | linear |" in text and "old" not in text and "before" in text
+    assert "| ETTh1 | MS | 8 | linear |" in text and "old" not in text and "before" in text
