@@ -85,27 +85,24 @@ def holdout_loss(train, holdout, ridge):
     return float(sse) / solver.n_rows / theta.shape[1]
 
 
-def fit_start(X, y, validation_fraction):
-    """The linear baseline fitted for its start only (one epoch at a negligible learning
-    rate, no last-value candidate), and the store :func:`recorded_start` filled."""
-    model = longterm.MODELS["linear"]().set_params(
-        max_epochs=1, lr=1e-12, baseline=None, random_state=0,
-        validation_fraction=validation_fraction)
+def fit_start(dataset, features, lookback, horizon, data_home=None, max_rows=None):
+    """The linear baseline fitted under the table's protocol (``longterm.fit_model``) for
+    its start only: one epoch at a negligible learning rate, no last-value candidate.
+    Returns ``fit_model``'s dict and the store :func:`recorded_start` filled."""
     store = {}
     with recorded_start(store):
-        model.fit(X, y)
-    return model, store
+        fitted = longterm.fit_model(dataset, features, "linear", lookback, horizon, 1,
+                                    data_home, max_rows=max_rows,
+                                    params={"lr": 1e-12, "baseline": None})
+    return fitted, store
 
 
 def scan(dataset, features, ridges=RIDGES, data_home=None, max_rows=None, lookback=None,
          horizon=None):
     default_lookback, horizons = longterm.default_lookback_horizons(dataset)
     lookback, horizon = lookback or default_lookback, horizon or horizons[0]
-    X_fit, y_fit, X_test, y_test, n_valid = longterm.windows(
-        dataset, features, lookback, horizon, data_home, max_rows)
-    n_valid = max(n_valid, longterm.MIN_VALIDATION_WINDOWS)
-    model, store = fit_start(X_fit, y_fit, min(0.5, longterm.holdout_fraction(
-        n_valid, len(X_fit), False)))
+    fitted, store = fit_start(dataset, features, lookback, horizon, data_home, max_rows)
+    model, X_test, y_test = fitted["model"], fitted["X_test"], fitted["y_test"]
     holdout, test = {}, {}
     for ridge in ridges:
         holdout[ridge] = holdout_loss(store["train"], store["holdout"], ridge)

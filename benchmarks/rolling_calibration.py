@@ -36,13 +36,6 @@ OUT = Path(__file__).parent / "results" / "rolling-calibration.jsonl"
 RESULTS_MD = Path(__file__).parent / "RESULTS.md"
 STEPS_PER_WEEK = {"ETTh1": 168, "ETTh2": 168, "ETTm1": 672, "ETTm2": 672, "weather": 1008,
                   "exchange_rate": 5, "national_illness": 1}
-SCORES = ("scaled", "absolute")
-
-
-def coverage_summary(inside):
-    """``inside``: bool (n_windows, horizon, n_targets) -> coverage, lowest step, per step."""
-    per_step = inside.mean(axis=(0, 2))
-    return {"coverage": float(inside.mean()), "min_step_coverage": float(per_step.min())}
 
 
 def rolling_intervals(model, X_past, y_past, X_test, y_test, every, n_calibration,
@@ -58,12 +51,10 @@ def rolling_intervals(model, X_past, y_past, X_test, y_test, every, n_calibratio
     lower, upper = np.empty(y_test.shape), np.empty(y_test.shape)
     for start in range(0, len(X_test), every):
         known = max(0, start - horizon + 1)  # test windows whose targets have all passed
-        from_past = max(0, n_calibration - known)
-        X_cal = np.concatenate([X_past[len(X_past) - from_past:],
-                                X_test[max(0, known - n_calibration):known]])
-        y_cal = np.concatenate([y_past[len(y_past) - from_past:],
-                                y_test[max(0, known - n_calibration):known]])
-        model.calibrate(X_cal, y_cal)
+        past = slice(len(X_past) - max(0, n_calibration - known), None)
+        recent = slice(max(0, known - n_calibration), known)
+        model.calibrate(np.concatenate([X_past[past], X_test[recent]]),
+                        np.concatenate([y_past[past], y_test[recent]]))
         block = slice(start, start + every)
         lower[block], upper[block] = model.predict_interval(X_test[block], coverage=coverage,
                                                             score=score)
@@ -81,22 +72,17 @@ def evaluate(dataset, features, model_name, every=None, data_home=None, max_rows
     model, X_test, y_test = fitted["model"], fitted["X_test"], fitted["y_test"]
     n_valid = fitted["n_valid"]
     X_past, y_past = fitted["X_fit"][-n_valid:], fitted["y_fit"][-n_valid:]
-    shape = (len(y_test), horizon, -1)
     row = {"dataset": dataset, "features": features, "model": model_name,
            "lookback": lookback, "horizon": horizon, "every": every,
            "n_calibration_windows": n_valid, "n_test_windows": len(X_test)}
-    for score in SCORES:  # fit's calibration, before any other replaces it
-        lower, upper = model.predict_interval(X_test, coverage=longterm.INTERVAL_COVERAGE,
-                                              score=score)
-        static = ((y_test >= lower) & (y_test <= upper)).reshape(shape)
-        row[f"static_{score}"] = {**coverage_summary(static),
-                                  "width": float(np.mean(upper - lower))}
-    for score in SCORES:
-        lower, upper = rolling_intervals(model, X_past, y_past, X_test, y_test, every,
-                                         n_valid, score=score)
-        rolling = ((y_test >= lower) & (y_test <= upper)).reshape(shape)
-        row[f"rolling_{score}"] = {**coverage_summary(rolling),
-                                   "width": float(np.mean(upper - lower))}
+    # fit's calibration (the table's intervals), before any other replaces it
+    static = longterm.intervals(model, X_test, y_test)
+    for score in longterm.INTERVAL_SCORES:
+        row[f"static_{score}"] = static[f"interval_{score}"]
+    for score in longterm.INTERVAL_SCORES:
+        bounds = rolling_intervals(model, X_past, y_past, X_test, y_test, every, n_valid,
+                                   score=score)
+        row[f"rolling_{score}"] = longterm.interval_summary(*bounds, y_test)
     row["meta"] = longterm._meta()
     return row
 

@@ -126,16 +126,20 @@ class WindowedArray(np.ndarray):
             return result
         first = arrays[0]
         for attr in ("feature_names", "target_features"):
-            values = [getattr(a, attr) for a in arrays]
-            if any((v is None) != (values[0] is None) for v in values) or (
-                    values[0] is not None and not all(np.array_equal(v, values[0])
-                                                      for v in values)):
+            labels = getattr(first, attr)
+            if not all(_same_labels(getattr(a, attr), labels) for a in arrays[1:]):
                 return result
         return WindowedArray(result, first.feature_names, first.target_features)
 
     def __reduce__(self):
         # Pickle as a plain array plus the names (ndarray's own reduce drops attributes).
         return (WindowedArray, (np.asarray(self), self.feature_names, self.target_features))
+
+
+def _same_labels(a, b):
+    """Whether two ``feature_names`` (or ``target_features``) say the same: both None, or
+    equal arrays."""
+    return a is b is None or (a is not None and b is not None and np.array_equal(a, b))
 
 
 def _as_float_series(series, dtype):

@@ -363,8 +363,8 @@ def test_ridge_experiment_scores_the_start_on_the_holdout_as_its_predictions_do(
     assert trained["mean"] == trained["test_mse"][0] > 0
     # the hold-out loss from the normal equations is the start's own squared error on the
     # hold-out windows (the last ones), ridge by ridge
-    X, y, *_ = script.longterm.windows("ETTh1", "M", 24, 8, DATA_HOME, max_rows=400)
-    model, store = script.fit_start(X, y, 0.2)
+    fitted, store = script.fit_start("ETTh1", "M", 24, 8, DATA_HOME, max_rows=400)
+    model, X, y = fitted["model"], fitted["X_fit"], fitted["y_fit"]
     n_holdout = store["holdout"][0].n_rows // X.shape[2]  # a row per window and feature
     for ridge in (1e-3, 10.0):
         store["linear"].set_map(*store["train"].solve(ridge))
