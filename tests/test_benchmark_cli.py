@@ -142,6 +142,59 @@ def test_speed_gpu_command_runs_on_the_cpu_and_reports(tmp_path, monkeypatch):
 
 
 @needs_data
+def test_speed_train_plain_loop_makes_the_same_least_squares_start(tmp_path, monkeypatch):
+    # The plain loop's written-out start gives the map sklattn's fit starts from (the
+    # RNN's skip stays frozen at it), and freezes it as sklattn does.
+    import copy
+
+    import torch
+
+    from sklattn import AttentionRNNRegressor
+    from sklattn.neural import linear_skip_of
+
+    speed = _load_speed(tmp_path, monkeypatch)
+    X, y, _, _ = speed._etth1()
+    X, y = X[:300], y[:300]
+    est = AttentionRNNRegressor(max_epochs=1, early_stopping=False, hidden_size=8,
+                                random_state=0).fit(X, y)
+    fitted = linear_skip_of(est.net_.module_).remainder
+    module = copy.deepcopy(est.net_.module_)
+    with torch.no_grad():
+        linear_skip_of(module).remainder.weight.zero_()
+    speed._plain_least_squares_start(module, speed._Dataset(X, y.reshape(len(y), -1)),
+                                     est._least_squares_start(), "cpu")
+    plain = linear_skip_of(module).remainder
+    np.testing.assert_allclose(plain.weight.detach(), fitted.weight.detach(), atol=1e-6)
+    np.testing.assert_allclose(plain.bias.detach(), fitted.bias.detach(), atol=1e-6)
+    assert not plain.weight.requires_grad
+
+
+@needs_data
+def test_speed_train_command_times_both_sides_with_the_start(tmp_path, monkeypatch):
+    speed = _load_speed(tmp_path, monkeypatch)
+    starts = []
+    written_out = speed._plain_least_squares_start
+
+    def recording(module, data, start, device):
+        starts.append(start)
+        return written_out(module, data, start, device)
+
+    monkeypatch.setattr(speed, "_plain_least_squares_start", recording)
+    speed.main(["train", "--estimators", "linear", "variate", "--rounds", "1",
+                "--epochs", "1", "--n-windows", "200"])
+    rows = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
+    assert [r["estimator"] for r in rows] == ["linear", "variate"]
+    for row in rows:
+        assert row["sklattn_s_per_epoch"] > 0 and row["plain_s_per_epoch"] > 0
+        assert row["plain_start_s"] > 0
+    # the plain loop started both from the least squares: the linear map itself (trained
+    # on), the variate Transformer's skip (frozen)
+    assert [freeze for _, freeze in starts] == [False, True]
+    report = speed.report()
+    assert "plain start s" in report and "| linear |" in report
+
+
+@needs_data
 def test_speed_predict_command_times_both_sides_and_counts_page_faults(tmp_path, monkeypatch):
     speed = _load_speed(tmp_path, monkeypatch)
     speed.main(["predict", "--estimators", "linear", "--rounds", "1"])
