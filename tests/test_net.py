@@ -38,10 +38,14 @@ def test_in_step_clipping_matches_skorch_callback():
                                                          unclipped.module_.parameters()))
 
 
-@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0, "at the norm", "just above"])
 def test_clip_grad_norm_matches_torch(max_norm):
     gen = torch.Generator().manual_seed(0)
     grads = [torch.randn(shape, generator=gen) for shape in [(3, 4), (4,), (2, 2, 2)]]
+    total = float(torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in grads])))
+    # at the boundary torch still scales (by max_norm / (norm + 1e-6) < 1); just above it
+    # leaves the gradients as they are
+    max_norm = {"at the norm": total, "just above": total + 2e-6}.get(max_norm, max_norm)
     ours, reference = [], []
     for grad in grads:
         for params in (ours, reference):
@@ -55,9 +59,16 @@ def test_clip_grad_norm_matches_torch(max_norm):
     norm = torch.linalg.vector_norm(torch.cat([p.grad.reshape(-1) for p in ours]))
     if max_norm < 1:  # clipped to the bound
         torch.testing.assert_close(norm, torch.tensor(max_norm), rtol=1e-4, atol=0)
-    else:  # left as they were
+    elif max_norm > total + 1e-6:  # left as they were
         for p, grad in zip(ours, grads):
-            torch.testing.assert_close(p.grad, grad)
+            torch.testing.assert_close(p.grad, grad, rtol=0, atol=0)
+
+
+def test_clip_grad_norm_gives_nan_gradients_as_torch_does():
+    ours = [torch.nn.Parameter(torch.zeros(3))]
+    ours[0].grad = torch.tensor([1.0, float("nan"), 2.0])
+    clip_grad_norm(ours, 1.0)
+    assert torch.isnan(ours[0].grad).all()
 
 
 def test_bfloat16_autocast_on_cpu_trains_and_predicts(lagged_windows):
