@@ -1,8 +1,21 @@
-"""Naming devices: which of them is a CUDA GPU."""
+"""Naming devices: which kind of device a name is, and whether it is a CUDA GPU."""
+
+from functools import lru_cache
 
 import torch
 
-__all__ = ["is_cuda"]
+__all__ = ["device_type", "is_cuda"]
+
+
+@lru_cache(maxsize=64)
+def device_type(device):
+    """The kind of ``device`` ("cpu", "cuda", ...), from a name ("cuda:1") or a
+    ``torch.device``.
+
+    Works without CUDA: it only parses the name. Cached: the training step asks it for
+    every batch, and parsing the name there cost more than the answer is worth.
+    """
+    return torch.device(device).type
 
 
 def is_cuda(device):
@@ -10,4 +23,4 @@ def is_cuda(device):
 
     Works without CUDA: it only parses the name.
     """
-    return torch.device(device).type == "cuda"
+    return device_type(device) == "cuda"

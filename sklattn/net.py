@@ -24,13 +24,14 @@ What it changes in skorch's step, and why:
 """
 
 import math
+from contextlib import nullcontext
 
 import torch
 from skorch import NeuralNetRegressor
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import TeeGenerator
 
-from .devices import is_cuda
+from .devices import device_type, is_cuda
 
 __all__ = ["ForecastNet", "clip_grad_norm"]
 
@@ -100,6 +101,7 @@ class ForecastNet(NeuralNetRegressor):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_compiled", None)
+        state.pop("_parameters_of", None)
         return state
 
     def initialize(self):
@@ -109,12 +111,28 @@ class ForecastNet(NeuralNetRegressor):
         return self
 
     def _autocast(self):
+        """The context the forward pass runs in: ``torch.autocast`` for mixed precision,
+        nothing in float32 (entering a disabled autocast each step cost about 2% of a
+        small model's CPU step)."""
         dtype = _AUTOCAST_DTYPES[self.precision]
+        if dtype is None:
+            return nullcontext()
         device_type = "cuda" if is_cuda(self.device) else "cpu"
-        return torch.autocast(device_type, dtype=dtype, enabled=dtype is not None)
+        return torch.autocast(device_type, dtype=dtype)
+
+    def _clipped_parameters(self):
+        """``module_``'s parameters as a list, made once per module: walking the module
+        tree for them each step cost about 2% of a small RNN's CPU step."""
+        cached = self.__dict__.get("_parameters_of")
+        if cached is None or cached[0] is not self.module_:
+            cached = self.__dict__["_parameters_of"] = (self.module_,
+                                                        list(self.module_.parameters()))
+        return cached[1]
 
     def _to_device(self, tensor):
         if isinstance(tensor, torch.Tensor):
+            if tensor.device.type == "cpu" and device_type(self.device) == "cpu":
+                return tensor  # what .to() would return, without parsing the name
             return tensor.to(self.device, non_blocking=tensor.is_pinned())
         return tensor
 
@@ -182,7 +200,7 @@ class ForecastNet(NeuralNetRegressor):
         else:
             loss.backward()
         if self.max_grad_norm is not None:
-            clip_grad_norm(self.module_.parameters(), self.max_grad_norm)
+            clip_grad_norm(self._clipped_parameters(), self.max_grad_norm)
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
