@@ -53,6 +53,7 @@ from sklattn import (
     TransformerForecaster,
     make_windows,
 )
+from sklattn.checkpoint import read_manifest
 from sklattn.datasets import BENCHMARKS, benchmark_split, load_benchmark
 from sklattn.split import MIN_VALIDATION_WINDOWS
 
@@ -146,10 +147,17 @@ def holdout_fraction(n_valid, n_windows, subset):
 
 
 def fit_model(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
-              max_train_windows=None, max_rows=None, random_state=0, params=None):
+              max_train_windows=None, max_rows=None, random_state=0, params=None,
+              checkpoint_dir=None):
     """One model fitted under the table's protocol: a dict of the fitted ``model``, its
-    fit and test windows, ``n_valid`` (the hold-out's windows), ``subset`` and
-    ``fit_seconds``."""
+    fit and test windows, ``n_valid`` (the hold-out's windows), ``subset``,
+    ``fit_seconds`` and ``resumed_from_epoch``.
+
+    With ``checkpoint_dir``, a trained model checkpoints every epoch into a folder of
+    its own there (named by the run) and a later call of the same run continues from
+    it (:mod:`sklattn.checkpoint`): a CPU run longer than a working session then
+    finishes over several. ``resumed_from_epoch`` is the epochs it found done (0: a
+    fresh fit)."""
     X_fit, y_fit, X_test, y_test, n_valid = windows(dataset, features, lookback, horizon,
                                                     data_home, max_rows)
     # At long horizons the standard validation part can hold fewer windows than a
@@ -170,21 +178,32 @@ def fit_model(dataset, features, model_name, lookback, horizon, max_epochs, data
     # The hold-out (early stopping and interval calibration) is the standard validation part.
     model.set_params(validation_fraction=min(0.5, holdout_fraction(n_valid, len(X_fit),
                                                                     subset)))
+    resumed_from = 0
     if "max_epochs" in model.get_params():
         label = f"{dataset} {features} {horizon} {model_name}"
         model.set_params(max_epochs=max_epochs, random_state=random_state,
                          callbacks=[Progress(label)])
+        if checkpoint_dir is not None:
+            run_name = (f"{dataset}-{features}-{lookback}-{horizon}-{model_name}-seed"
+                        f"{random_state}" + (f"-last{max_train_windows}" if subset else "")
+                        + "".join(f"-{k}={v}" for k, v in sorted((params or {}).items())))
+            folder = Path(checkpoint_dir) / run_name
+            manifest = read_manifest(folder)
+            resumed_from = manifest["epochs_done"] if manifest else 0
+            model.set_params(checkpoint_dir=str(folder))
     start = time.perf_counter()
     model.fit(X_fit, y_fit)
     return {"model": model, "X_fit": X_fit, "y_fit": y_fit, "X_test": X_test,
             "y_test": y_test, "n_valid": n_valid, "subset": subset,
-            "fit_seconds": time.perf_counter() - start}
+            "fit_seconds": time.perf_counter() - start, "resumed_from_epoch": resumed_from}
 
 
 def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
-        max_train_windows=None, max_rows=None, random_state=0, params=None):
+        max_train_windows=None, max_rows=None, random_state=0, params=None,
+        checkpoint_dir=None):
     fitted = fit_model(dataset, features, model_name, lookback, horizon, max_epochs,
-                       data_home, max_train_windows, max_rows, random_state, params)
+                       data_home, max_train_windows, max_rows, random_state, params,
+                       checkpoint_dir)
     model, X_test, y_test = fitted["model"], fitted["X_test"], fitted["y_test"]
     n_valid, subset, fit_seconds = fitted["n_valid"], fitted["subset"], fitted["fit_seconds"]
     start = time.perf_counter()
@@ -206,11 +225,16 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         row.update(intervals(model, X_test, y_test))
     if hasattr(model, "net_"):
         history = model.net_.history
+        if fitted["resumed_from_epoch"]:
+            # fit_seconds is this process's part; the epochs' own seconds, all of them
+            row.update(resumed_from_epoch=fitted["resumed_from_epoch"],
+                       epoch_seconds=round(float(sum(history[:, "dur"])), 1))
         row.update(epochs_run=len(history), max_epochs=max_epochs,
                    early_stopping_holdout="valid_loss" in history[-1],
                    best_epoch=model.best_epoch_)  # 0: the last value or the linear start
         stopper = dict(model.net_.callbacks_).get("early_stopping")
-        if model.best_epoch_ == 0 and stopper is not None:
+        # (a fit restored from a finished checkpoint never scored epoch 0 itself)
+        if model.best_epoch_ == 0 and hasattr(stopper, "start_score_"):
             start, last = stopper.start_score_, stopper.baseline_score_
             row["epoch0"] = ("linear start" if start is not None
                              and (last is None or start <= last) else "last value")
@@ -566,6 +590,10 @@ def main(argv=None):
                              "attention_dropout=0.2 (Python literals; recorded in each row; "
                              "write them to their own --out file)")
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--checkpoint-dir", default=None,
+                        help="checkpoint each trained model's epochs in a folder of its "
+                             "own here, and continue a run from its checkpoint (a long CPU "
+                             "run over several sessions); rows say from which epoch")
     args = parser.parse_args(argv)
     params = {}
     for item in args.set:
@@ -591,7 +619,8 @@ def main(argv=None):
                 for model_name in args.models:
                     row = run(dataset, features, model_name, lookback, horizon,
                               args.max_epochs, args.data_home, args.max_train_windows,
-                              args.max_rows, args.random_state, params)
+                              args.max_rows, args.random_state, params,
+                              args.checkpoint_dir)
                     row["meta"] = meta
                     with out.open("a") as f:
                         f.write(json.dumps(row) + "\n")

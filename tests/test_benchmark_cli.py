@@ -66,6 +66,42 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
 
 
 @needs_data
+def test_a_checkpointed_run_continues_where_it_stopped(tmp_path, monkeypatch):
+    # A run killed after its first epoch continues from its checkpoint and ends with the
+    # row a run makes in one go.
+    longterm = _load_script()
+    common = ["--datasets", "ETTh1", "--features", "MS", "--models", "rnn-none",
+              "--lookback", "24", "--horizons", "8", "--max-rows", "400",
+              "--max-train-windows", "100", "--data-home", str(DATA_HOME),
+              "--max-epochs", "3"]
+    whole, parts = tmp_path / "whole.jsonl", tmp_path / "parts.jsonl"
+    longterm.main([*common, "--out", str(whole)])
+
+    class Killed(Exception):
+        pass
+
+    class KilledAfterOneEpoch(longterm.Progress):
+        def on_epoch_end(self, net, **kwargs):  # after the epoch's checkpoint
+            raise Killed
+
+    checkpointed = [*common, "--out", str(parts), "--checkpoint-dir",
+                    str(tmp_path / "checkpoints")]
+    with monkeypatch.context() as patch:
+        patch.setattr(longterm, "Progress", KilledAfterOneEpoch)
+        with pytest.raises(Killed):
+            longterm.main(checkpointed)
+    assert not parts.exists()
+    longterm.main(checkpointed)
+    (expected,) = [json.loads(line) for line in whole.read_text().splitlines()]
+    (resumed,) = [json.loads(line) for line in parts.read_text().splitlines()]
+    assert resumed["resumed_from_epoch"] == 1 and resumed["epochs_run"] == 3
+    assert resumed["epoch_seconds"] > 0
+    assert resumed["test_mse"] == expected["test_mse"]
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == [
+        "ETTh1-MS-24-8-rnn-none-seed0-last100"]
+
+
+@needs_data
 def test_set_gives_non_default_hyperparameters_their_own_file(tmp_path):
     import pytest
 
