@@ -228,7 +228,7 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         if fitted["resumed_from_epoch"]:
             # fit_seconds is this process's part; the epochs' own seconds, all of them
             row.update(resumed_from_epoch=fitted["resumed_from_epoch"],
-                       epoch_seconds=round(float(sum(history[:, "dur"])), 1))
+                       epoch_seconds=round(float(sum(history[:, "dur"])), 3))
         row.update(epochs_run=len(history), max_epochs=max_epochs,
                    early_stopping_holdout="valid_loss" in history[-1],
                    best_epoch=model.best_epoch_)  # 0: the last value or the linear start
