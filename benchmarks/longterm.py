@@ -23,7 +23,11 @@ Usage:
 
 Each run appends one JSON line to benchmarks/results/longterm.jsonl (a later run of the
 same dataset, setting, horizon and model replaces the earlier one in the report).
-Progress (one line per epoch) goes to stderr.
+Progress (one line per epoch) goes to stderr. A run longer than one sitting can
+checkpoint its epochs and continue where it stopped when the same command is run again:
+
+    python benchmarks/longterm.py --datasets ETTm1 --features M --models timestep \
+        --horizons 720 --max-epochs 10 --checkpoint-dir /somewhere/outside/the/repo
 """
 
 import argparse
