@@ -466,9 +466,9 @@ def memory_one(layout, n_steps, lookback, horizon, estimator):
     with _PeakRSS() as fit_peak:
         est.fit(X, y)
     X_pred = X[: len(X) // 20]
-    out_bytes = len(X_pred) * horizon * y.shape[2] * 8
     with _PeakRSS() as predict_peak:
         pred = est.predict(X_pred)
+    out_bytes = pred.nbytes  # in the windows' dtype
     del pred
     return {"kind": "memory", "layout": layout, "estimator": estimator, "n_steps": n_steps,
             "lookback": lookback, "horizon": horizon, "series_bytes": series_bytes,

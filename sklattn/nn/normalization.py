@@ -89,7 +89,8 @@ class WindowNormalization(nn.Module):
             mean = x.mean(dim=1, keepdim=True)
             # Two passes rather than x.var: torch's single-pass var took 3-10x as long on
             # a CPU (6.4 ms against 2.2 ms for 1024 windows of 96 x 7).
-            var = (x - mean).square().mean(dim=1, keepdim=True)
+            # (squared in place: one batch-sized temporary instead of two)
+            var = (x - mean).square_().mean(dim=1, keepdim=True)
             scale = torch.sqrt(var + self.eps)
             loc = mean if self.method == "revin" else x[:, -1:, :]
         return loc, scale
