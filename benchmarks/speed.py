@@ -71,6 +71,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.base import clone
+
+try:
+    import resource
+except ImportError:  # Windows: no page-fault counts
+    resource = None
 from sklearn.utils import check_array
 from skorch.callbacks import Callback
 
@@ -181,9 +186,7 @@ def _minor_faults():
     freed memory goes back to the system between the batches of a predict call and every
     batch faults it in again (see the predict table's note in RESULTS.md).
     """
-    try:
-        import resource
-    except ImportError:  # Windows
+    if resource is None:  # Windows
         return 0
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
