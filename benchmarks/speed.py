@@ -8,9 +8,9 @@ Seven measurements, each printed as a table and appended to
     both sides see the same batches) beside a plain loop (``zero_grad``, forward, MSE,
     ``backward``, ``step``; no clipping) training a copy of the same module on the
     same shuffled batches, after the same least-squares start of the linear map where
-    the estimator's fit makes one (written out: the normal equations summed batch by
-    batch, one solve, the map frozen where sklattn freezes it), so that the ratio is
-    what the wrapper costs, not what the model computes. Both sides alternate, one fit
+    the estimator's fit makes one (made by hand: the module's rows into the same solver,
+    with the fit's options, the map frozen where sklattn freezes it), so that the ratio
+    is what the wrapper costs, not what the model computes. Both sides alternate, one fit
     each per round, either side first on alternate rounds; medians.
     Also each epoch alone (skorch's ``EpochTimer`` beside the plain loop's epochs) and
     the seconds ``fit`` spends once per fit (validation, net set-up, least-squares
@@ -71,11 +71,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.base import clone
-
-try:
-    import resource
-except ImportError:  # Windows: no page-fault counts
-    resource = None
 from sklearn.utils import check_array
 from skorch.callbacks import Callback
 
@@ -86,6 +81,12 @@ from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecast
 from sklattn._validation import check_windows
 from sklattn.batching import WindowBatches
 from sklattn.devices import is_cuda
+from sklattn.nn.linear import LeastSquares
+
+try:
+    import resource
+except ImportError:  # Windows: no page-fault counts
+    resource = None
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "speed.jsonl"
@@ -125,28 +126,29 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def _plain_least_squares_start(module, data, start, device, ridge=1e-3, batch_size=1024):
-    """The least-squares start of sklattn's fit, written out: ``start`` is the
-    estimator's ``(locate, freeze)`` (or None: nothing to do). The normal equations of
-    the module's weighted rows are summed batch by batch in float64 and solved once; the
-    map is then frozen where sklattn freezes it (the RNN's and Transformer's skip), so
-    both sides train the same parameters."""
+def _least_squares_start_of(est):
+    """The least-squares start ``est``'s fit made (its net's ``LeastSquaresStart``
+    callback), or None where it made none."""
+    return dict(est.net_.callbacks_).get("least_squares_start")
+
+
+def _plain_least_squares_start(module, data, start, device):
+    """The least-squares start of sklattn's fit, made by hand: ``start`` is the fit's
+    ``LeastSquaresStart`` callback (or None: nothing to do), read for its options only.
+    The module's weighted rows go batch by batch into the same solver (a torch-level
+    part of the model, like the module), solved once; the map is then frozen where
+    sklattn freezes it (the RNN's and Transformer's skip), so both sides train the same
+    parameters."""
     if start is None or not bool(module.target_known.any()):
         return
-    locate, freeze = start
-    linear = locate(module)
-    n_inputs = linear.remainder.in_features + 1  # the window, and the bias's input
-    totals = 0
+    linear = start.locate(module)
+    solver = LeastSquares(linear.remainder.in_features, linear.horizon)
     with torch.no_grad():
-        for Xb, yb in WindowBatches(data, batch_size):
-            rows = module.least_squares_rows(Xb.to(device).float(), yb.to(device).float())
-            totals = totals + (rows[:, :n_inputs].T @ rows).to("cpu", torch.float64)
-        gram, cross = totals[:, :n_inputs], totals[:, n_inputs:]
-        penalty = ridge * torch.diagonal(gram).mean().clamp_min(1e-12)
-        solution = torch.linalg.solve(
-            gram + penalty * torch.eye(n_inputs, dtype=torch.float64), cross)
-        linear.set_map(solution[:-1].T.float().contiguous(), solution[-1].float())
-    if freeze:
+        for Xb, yb in WindowBatches(data, start.batch_size):
+            solver.update_weighted(module.least_squares_rows(Xb.to(device).float(),
+                                                             yb.to(device).float()))
+    linear.set_map(*solver.solve(start.ridge))
+    if start.freeze:
         for layer in linear.maps():
             layer.requires_grad_(False)
 
@@ -210,7 +212,7 @@ def bench_train(names, rounds, epochs, n_windows):
                                             random_state=0)
         est.fit(X, y)  # warm-up, and the module the plain loop copies
         template = copy.deepcopy(est.net_.module_)
-        start_of = est._least_squares_start() if est._a_target_is_an_input() else None
+        start_of = _least_squares_start_of(est)
         ours, plain, ours_epochs, plain_epochs, setup, plain_start = [], [], [], [], [], []
         for r in range(rounds):
             # Either side first on alternate rounds, so that neither always runs in the
@@ -569,7 +571,7 @@ def bench_gpu(names, rounds, epochs, n_windows, device, compile_names):
                                             random_state=0, device=device)
         est.fit(X, y)  # warm-up (CUDA context, kernels), and the module the plain loop copies
         template = copy.deepcopy(est.net_.module_).cpu()
-        start_of = est._least_squares_start() if est._a_target_is_an_input() else None
+        start_of = _least_squares_start_of(est)
         ours, plain, fits = [], [], []
         for r in range(rounds):
             for side in ("sklattn", "plain") if r % 2 == 0 else ("plain", "sklattn"):

@@ -179,7 +179,7 @@ def test_speed_gpu_command_runs_on_the_cpu_and_reports(tmp_path, monkeypatch):
 
 @needs_data
 def test_speed_train_plain_loop_makes_the_same_least_squares_start(tmp_path, monkeypatch):
-    # The plain loop's written-out start gives the map sklattn's fit starts from (the
+    # The plain loop's hand-made start gives the map sklattn's fit starts from (the
     # RNN's skip stays frozen at it), and freezes it as sklattn does.
     import copy
 
@@ -198,7 +198,7 @@ def test_speed_train_plain_loop_makes_the_same_least_squares_start(tmp_path, mon
     with torch.no_grad():
         linear_skip_of(module).remainder.weight.zero_()
     speed._plain_least_squares_start(module, speed._Dataset(X, y.reshape(len(y), -1)),
-                                     est._least_squares_start(), "cpu")
+                                     speed._least_squares_start_of(est), "cpu")
     plain = linear_skip_of(module).remainder
     np.testing.assert_allclose(plain.weight.detach(), fitted.weight.detach(), atol=1e-6)
     np.testing.assert_allclose(plain.bias.detach(), fitted.bias.detach(), atol=1e-6)
@@ -225,7 +225,7 @@ def test_speed_train_command_times_both_sides_with_the_start(tmp_path, monkeypat
         assert row["plain_start_s"] > 0
     # the plain loop started both from the least squares: the linear map itself (trained
     # on), the variate Transformer's skip (frozen)
-    assert [freeze for _, freeze in starts] == [False, True]
+    assert [start.freeze for start in starts] == [False, True]
     report = speed.report()
     assert "plain start s" in report and "| linear |" in report
 
