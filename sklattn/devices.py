@@ -1,21 +1,8 @@
-"""Naming devices: which kind of device a name is, and whether it is a CUDA GPU."""
-
-from functools import lru_cache
+"""Naming devices: which of them is a CUDA GPU."""
 
 import torch
 
-__all__ = ["device_type", "is_cuda"]
-
-
-@lru_cache(maxsize=64)
-def device_type(device):
-    """The kind of ``device`` ("cpu", "cuda", ...), from a name ("cuda:1") or a
-    ``torch.device``.
-
-    Works without CUDA: it only parses the name. Cached: the training step asks it for
-    every batch, and parsing the name there cost more than the answer is worth.
-    """
-    return torch.device(device).type
+__all__ = ["is_cuda"]
 
 
 def is_cuda(device):
@@ -23,4 +10,4 @@ def is_cuda(device):
 
     Works without CUDA: it only parses the name.
     """
-    return device_type(device) == "cuda"
+    return torch.device(device).type == "cuda"

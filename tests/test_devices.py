@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from sklattn.devices import device_type, is_cuda
+from sklattn.devices import is_cuda
 
 
 @pytest.mark.parametrize("device, expected", [
@@ -10,9 +10,3 @@ from sklattn.devices import device_type, is_cuda
 ])
 def test_is_cuda_reads_the_device_type_without_needing_cuda(device, expected):
     assert is_cuda(device) is expected
-
-
-def test_device_type_names_the_kind_and_rejects_unknown_names():
-    assert device_type("cuda:1") == "cuda" and device_type(torch.device("cpu")) == "cpu"
-    with pytest.raises(RuntimeError):
-        device_type("not-a-device")
