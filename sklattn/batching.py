@@ -100,6 +100,15 @@ class RowBatches:
                 rows = rows.to(torch.float32).contiguous()
         return rows.pin_memory() if self.pin_memory else rows
 
+    def view(self, index):
+        """The rows at slice ``index`` without a copy: a tensor that shares the array's
+        memory, in its dtype (float32 or float64), for a reader that copies what it
+        needs itself (the least-squares start). Never write to it. Where torch cannot
+        share the array, a copy as :meth:`take` makes."""
+        if self.tensor is None or self.pin_memory:
+            return self.take(index)
+        return self.tensor[index]
+
 
 # Values per batch from which a gather uses all of torch's threads.
 _PARALLEL_GATHER_SIZE = 2**18

@@ -12,7 +12,7 @@ import torch
 from skorch.callbacks import Callback
 from skorch.utils import to_tensor
 
-from .batching import WindowBatches
+from .batching import RowBatches
 from .nn.linear import LeastSquares
 
 __all__ = ["LeastSquaresStart"]
@@ -24,7 +24,10 @@ class LeastSquaresStart(Callback):
 
     Only the targets that are input features give rows; without any the callback does
     nothing. Rows are gathered one batch at a time (the normal equations are
-    ``(lookback + 1)^2``), never from the hold-out.
+    ``(lookback + 1)^2``), never from the hold-out. On a CPU each batch of windows is
+    read where it lies (a view of the windows' memory, not a copy), and
+    :meth:`~sklattn.nn.normalization.WindowNormalization.least_squares_rows` copies the
+    known targets' values straight into its rows.
 
     Parameters
     ----------
@@ -61,10 +64,14 @@ class LeastSquaresStart(Callback):
         train, _ = net.get_split_datasets(X, y)
         lookback = linear.remainder.in_features
         solver = LeastSquares(lookback, linear.horizon)
+        windows, targets = RowBatches(train.X), RowBatches(train.y)
         with torch.no_grad():
-            for Xi, yi in WindowBatches(train, batch_size=self.batch_size):
+            for start in range(0, len(train), self.batch_size):
+                index = slice(start, start + self.batch_size)
+                Xi = windows.view(index)  # (B, lookback, n_features), the caller's memory
+                yi = targets.take(index).reshape(len(Xi), -1)  # (B, horizon * n_targets)
                 solver.update_weighted(module.least_squares_rows(
-                    to_tensor(Xi, net.device).float(), to_tensor(yi, net.device).float()))
+                    to_tensor(Xi, net.device), to_tensor(yi, net.device)))
         linear.set_map(*solver.solve(self.ridge))
         self.n_rows_ = solver.n_rows
         self._set_trainable(net, not self.freeze)

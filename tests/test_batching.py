@@ -6,7 +6,7 @@ import pytest
 import torch
 from skorch.dataset import Dataset
 
-from sklattn.batching import WindowBatches
+from sklattn.batching import RowBatches, WindowBatches
 
 
 def test_batches_cover_every_window_once_in_order_or_shuffled():
@@ -99,3 +99,22 @@ def test_read_only_windows_raise_no_torch_warning():
             "warnings.simplefilter('error'); RowBatches(X).take(slice(0, 2))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_view_reads_the_rows_where_they_lie(dtype):
+    base = np.asfortranarray(np.arange(120, dtype=dtype).reshape(40, 3))
+    X = np.lib.stride_tricks.sliding_window_view(base, 6, axis=0).transpose(0, 2, 1)
+    rows = RowBatches(X)
+    view = rows.view(slice(4, 12))
+    assert view.dtype == torch.from_numpy(base).dtype and view.shape == (8, 6, 3)
+    assert np.shares_memory(view.numpy(), base)  # no copy
+    np.testing.assert_array_equal(view.numpy(), X[4:12])
+    np.testing.assert_array_equal(rows.take(slice(4, 12)).numpy(), X[4:12].astype(np.float32))
+
+
+def test_a_view_of_rows_torch_cannot_share_is_a_copy():
+    X = np.arange(24, dtype=np.float32).reshape(6, 4, 1)[::-1]  # negative strides
+    view = RowBatches(X).view(slice(0, 3))
+    assert not np.shares_memory(view.numpy(), X)
+    np.testing.assert_array_equal(view.numpy(), X[:3])

@@ -153,3 +153,28 @@ def test_random_init_has_no_least_squares_start(series):
     callbacks = dict(model.net_.callbacks_)
     assert "least_squares_start" not in callbacks
     assert callbacks["early_stopping"].start_score_ is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fit_reads_the_callers_windows_in_place(series, dtype, monkeypatch):
+    """On a CPU each batch of the start is a view of the windows' memory (no batch-sized
+    copy of them before the rows), and the start is the same as from float32 copies."""
+    from sklattn.nn.normalization import WindowNormalization
+
+    X, y = make_windows(series, lookback=24, horizon=4, targets=["a", "b"], dtype=dtype)
+    seen = []
+    rows = WindowNormalization.least_squares_rows
+
+    def spy(module, x, y_batch):
+        seen.append(np.shares_memory(x.numpy(), X))
+        return rows(module, x, y_batch)
+
+    monkeypatch.setattr(WindowNormalization, "least_squares_rows", spy)
+    model = LinearForecaster(max_epochs=1, random_state=0).fit(X, y)
+    assert seen and all(seen)
+    n_batches = len(seen)
+    copied = LinearForecaster(max_epochs=1, target_features=[0, 1], random_state=0).fit(
+        np.array(X, dtype=np.float32), np.array(y, dtype=np.float32))
+    assert len(seen) == 2 * n_batches and not any(seen[n_batches:])  # X itself not read
+    np.testing.assert_array_equal(model.net_.module_.forecaster.remainder.weight.detach(),
+                                  copied.net_.module_.forecaster.remainder.weight.detach())

@@ -13,6 +13,9 @@ from torch import nn
 
 __all__ = ["WindowNormalization"]
 
+# Windows per chunk of the least-squares rows' statistics (see ``_chunked_stats``).
+_STATS_CHUNK = 128
+
 
 class WindowNormalization(nn.Module):
     """Wrap a forecaster so that it sees normalised windows and forecasts in data units.
@@ -121,6 +124,8 @@ class WindowNormalization(nn.Module):
         Parameters
         ----------
         x : tensor of shape (batch, lookback, n_features)
+            float32 or float64, any strides (a view of the caller's windows is read,
+            never written).
         y : tensor of shape (batch, horizon * n_targets), horizon-major
 
         Returns
@@ -131,24 +136,34 @@ class WindowNormalization(nn.Module):
             :meth:`~sklattn.nn.linear.LeastSquares.update_weighted`.
         """
         batch, lookback = x.shape[0], x.shape[1]
-        features = self.target_index[self.target_known]  # (K,)
-        # The known targets' windows laid out feature-major, (B, K, L) in memory but
-        # viewed as (B, L, K): the statistics then reduce along contiguous memory, and
-        # the rows below are a free reshape (2.6x faster than gathering from x, 1024 ETTh1 windows).
-        xk = x.transpose(1, 2)[:, features].transpose(1, 2)  # (B, L, K)
-        loc, scale = self._stats(xk)
-        y = y.reshape(batch, self.horizon, -1).transpose(1, 2)[:, self.target_known]  # (B, K, H)
-        # Written in place into one buffer: the solver reads it in one matrix product.
-        rows = x.new_empty(batch, len(features), lookback + 1 + self.horizon)  # (B, K, L+1+H)
-        if loc is None:
-            rows[..., :lookback] = xk.transpose(1, 2)
+        features = self.target_index[self.target_known].tolist()
+        # One float32 buffer that the solver reads in one matrix product, filled in place:
+        # each known target's window is copied (and cast) straight from ``x`` into it,
+        # feature-major, so ``x`` may be a strided view of the caller's windows in either
+        # float dtype, and no other batch-sized copy of the windows is made.
+        rows = torch.empty(batch, len(features), lookback + 1 + self.horizon,
+                           dtype=torch.float32, device=x.device)  # (B, K, L+1+H)
+        windows = rows[..., :lookback]  # (B, K, L)
+        for k, feature in enumerate(features):
+            windows[:, k].copy_(x[:, :, feature])
+        y = y.to(torch.float32).reshape(batch, self.horizon, -1)
+        y = y.transpose(1, 2)[:, self.target_known]  # (B, K, H)
+        if self.method is None:
             rows[..., lookback] = 1.0
             rows[..., lookback + 1:] = y
         else:
-            torch.sub(xk, loc, out=rows[..., :lookback].transpose(1, 2))  # scale * z
+            loc, scale = self._chunked_stats(windows.transpose(1, 2))  # each (B, 1, K)
+            windows.sub_(loc.transpose(1, 2))  # scale * z
             rows[..., lookback] = scale[:, 0]
             torch.sub(y, loc.transpose(1, 2), out=rows[..., lookback + 1:])
         return rows.reshape(batch * len(features), -1)
+
+    def _chunked_stats(self, x, chunk=_STATS_CHUNK):
+        """:meth:`_stats` of (batch, steps, features) windows, ``chunk`` windows at a time:
+        each window's statistics are its own, and the deviations it squares are then a
+        chunk's size, not the batch's. Returned as new tensors (never views of ``x``)."""
+        parts = [self._stats(x[start:start + chunk]) for start in range(0, len(x), chunk)]
+        return (torch.cat([loc for loc, _ in parts]), torch.cat([scale for _, scale in parts]))
 
     def denormalize(self, out, stats):
         """Map a normalised forecast (batch, steps, n_targets) back to data units."""

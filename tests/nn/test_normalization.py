@@ -176,3 +176,45 @@ def test_least_squares_rows_give_the_data_unit_loss_of_a_linear_forecaster(metho
     rows_loss = ((inputs @ W.T + weights[:, None] * b - rows_y) ** 2).sum()  # weighted rows
     error = (module(x) - y).reshape(6, 4, 3)[..., [0, 2]]
     torch.testing.assert_close(rows_loss, (error ** 2).sum(), rtol=1e-4, atol=1e-4)
+
+
+def _gathered_rows(module, x, y):
+    """The rows as the known targets' windows gathered whole and then centred (how they
+    were made before they were copied into their buffer feature by feature)."""
+    batch, lookback = x.shape[:2]
+    features = module.target_index[module.target_known]
+    xk = x.float().transpose(1, 2)[:, features].transpose(1, 2)  # (B, L, K)
+    loc, scale = module._stats(xk)
+    y = y.float().reshape(batch, module.horizon, -1).transpose(1, 2)[:, module.target_known]
+    rows = torch.empty(batch, len(features), lookback + 1 + module.horizon)
+    if loc is None:
+        rows[..., :lookback] = xk.transpose(1, 2)
+        rows[..., lookback] = 1.0
+        rows[..., lookback + 1:] = y
+    else:
+        torch.sub(xk, loc, out=rows[..., :lookback].transpose(1, 2))
+        rows[..., lookback] = scale[:, 0]
+        torch.sub(y, loc.transpose(1, 2), out=rows[..., lookback + 1:])
+    return rows.reshape(batch * len(features), -1)
+
+
+@pytest.mark.parametrize("method", ["revin", "last", None])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_least_squares_rows_read_strided_windows_without_writing_them(method, dtype):
+    """Rows from a strided view of a series (either float dtype) are bit for bit those of
+    gathering the windows first, and the view is left as it was; statistics come in chunks
+    (300 windows: three chunks), each window's own."""
+    from sklattn.nn.linear import WindowLinear
+
+    targets = [2, None, 0]
+    module = WindowNormalization(WindowLinear(3, 10, 4, targets, decomposition=False), 3, 4,
+                                 targets, method=method)
+    gen = torch.Generator().manual_seed(0)
+    series = (torch.randn(3, 320, generator=gen, dtype=dtype).cumsum(1) + 5).T  # F order
+    x = series.unfold(0, 10, 1)[:300].transpose(1, 2)  # (300, 10, 3), a view
+    y = torch.randn(300, 4 * 3, generator=gen, dtype=dtype)
+    before = x.clone()
+    rows = module.least_squares_rows(x, y)
+    assert rows.dtype == torch.float32 and torch.equal(x, before)
+    assert torch.equal(rows, _gathered_rows(module, x, y))
+    assert torch.equal(module.least_squares_rows(x.float().contiguous(), y.float()), rows)
