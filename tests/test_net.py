@@ -259,3 +259,13 @@ def test_divergence_is_caught_when_losses_are_read_at_the_end_of_the_epoch(lagge
                              optimizer="sgd", random_state=0)
     with pytest.raises(ValueError, match=r"diverged in epoch \d.*Lower the learning rate"):
         model.fit(X, y)
+
+
+def test_foreach_norm_is_each_tensors_vector_norm():
+    """clip_grad_norm relies on torch's private ``_foreach_norm`` giving, on a CPU, each
+    tensor's ``vector_norm`` bit for bit (so clipping equals ``clip_grad_norm_``)."""
+    gen = torch.Generator().manual_seed(0)
+    tensors = [torch.randn(shape, generator=gen) * 10 ** k
+               for k, shape in enumerate([(96, 96), (96,), (7, 3, 5), (1,)])]
+    for norm, tensor in zip(torch._foreach_norm(tensors), tensors):
+        assert torch.equal(norm, torch.linalg.vector_norm(tensor))
