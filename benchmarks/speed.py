@@ -254,6 +254,42 @@ def bench_train(names, rounds, epochs, n_windows):
     return rows
 
 
+_TRAIN_FIGURES = ("sklattn_s_per_epoch", "plain_s_per_epoch", "sklattn_epoch_s",
+                  "plain_epoch_s", "sklattn_setup_s", "plain_start_s")
+
+
+def bench_train_processes(names, rounds, epochs, n_windows, processes):
+    """:func:`bench_train` in ``processes`` fresh processes per estimator.
+
+    On this shared machine a ratio moves by several percent from one process to the next
+    (what each side finds in the allocator and caches), more than within one. Each
+    figure of the row is the median over the processes, the ratios being each process's
+    own (each from its interleaved rounds); the row keeps every process's ratios.
+    """
+    rows = []
+    for name in names:
+        runs = []
+        for _ in range(processes):
+            out = subprocess.run(
+                [sys.executable, __file__, "_train_one", name, str(rounds), str(epochs),
+                 str(n_windows)], capture_output=True, text=True, env=os.environ)
+            if out.returncode:
+                print(out.stderr, file=sys.stderr)
+                raise SystemExit(f"train run of {name} failed")
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        row = dict(runs[0], processes=processes,
+                   process_ratios=[r["ratio"] for r in runs],
+                   process_epoch_ratios=[r["epoch_ratio"] for r in runs])
+        for key in _TRAIN_FIGURES + ("ratio", "epoch_ratio"):
+            row[key] = float(np.median([r[key] for r in runs]))
+        ratios = ", ".join(f"{r:.3f}" for r in row["process_ratios"])
+        epoch_ratios = ", ".join(f"{r:.3f}" for r in row["process_epoch_ratios"])
+        print(f"{name:14s} ratio {row['ratio']:.3f} (processes: {ratios})  epoch alone "
+              f"{row['epoch_ratio']:.3f} ({epoch_ratios})", flush=True)
+        rows.append(row)
+    return rows
+
+
 def bench_predict(names, rounds, epochs):
     X, y, X_test, _ = _etth1()
     rows = []
@@ -659,6 +695,13 @@ def _latest(kind):
     return list(rows.values())
 
 
+def _process_range(row, key):
+    """" (low-high, N processes)" for a row made in several processes, else ""."""
+    if key not in row:
+        return ""
+    return f" ({min(row[key]):.3f}-{max(row[key]):.3f}, {len(row[key])} processes)"
+
+
 def report():
     mb = 2**20
     lines = []
@@ -675,14 +718,19 @@ def report():
                   "Set-up: what `fit` does once (validation, net set-up, least-squares "
                   "start), seconds per fit. Plain start: the same least-squares start "
                   "written out in the plain loop, seconds per fit (counted in its whole "
-                  "fit; rows without it are from before the plain loop made it).",
+                  "fit; rows without it are from before the plain loop made it). "
+                  "Where a ratio is followed by a range, the row is the median of that many "
+                  "fresh processes, each with its own alternating rounds, and the range is "
+                  "theirs.",
                   "", "| estimator | sklattn s/epoch | plain loop s/epoch | ratio | "
                   "one epoch: sklattn / plain | ratio | set-up s | plain start s | commit |",
                   "|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {r['estimator']} | {r['sklattn_s_per_epoch']:.3f} | "
-                  f"{r['plain_s_per_epoch']:.3f} | {r['ratio']:.3f} | "
+                  f"{r['plain_s_per_epoch']:.3f} | {r['ratio']:.3f}"
+                  f"{_process_range(r, 'process_ratios')} | "
                   + (f"{r['sklattn_epoch_s']:.3f} / {r['plain_epoch_s']:.3f} | "
-                     f"{r['epoch_ratio']:.3f} | {r['sklattn_setup_s']:.3f} | "
+                     f"{r['epoch_ratio']:.3f}{_process_range(r, 'process_epoch_ratios')} | "
+                     f"{r['sklattn_setup_s']:.3f} | "
                      if "epoch_ratio" in r else "| | | ")
                   + (f"{r['plain_start_s']:.3f} | " if "plain_start_s" in r else " | ")
                   + f"{r['commit']} |" for r in train]
@@ -842,6 +890,14 @@ def main(argv=None):
     train.add_argument("--rounds", type=int, default=5)
     train.add_argument("--epochs", type=int, default=2)
     train.add_argument("--n-windows", type=int, default=4000)
+    train.add_argument("--processes", type=int, default=1,
+                       help="run each estimator in this many fresh processes and take "
+                            "the median of their ratios")
+    train_one = sub.add_parser("_train_one")
+    train_one.add_argument("estimator")
+    train_one.add_argument("rounds", type=int)
+    train_one.add_argument("epochs", type=int)
+    train_one.add_argument("n_windows", type=int)
     predict = sub.add_parser("predict")
     predict.add_argument("--estimators", nargs="+", default=list(ESTIMATORS))
     predict.add_argument("--rounds", type=int, default=7)
@@ -886,7 +942,14 @@ def main(argv=None):
     sub.add_parser("report")
     args = parser.parse_args(argv)
     if args.command == "train":
-        _save(bench_train(args.estimators, args.rounds, args.epochs, args.n_windows))
+        if args.processes > 1:
+            _save(bench_train_processes(args.estimators, args.rounds, args.epochs,
+                                        args.n_windows, args.processes))
+        else:
+            _save(bench_train(args.estimators, args.rounds, args.epochs, args.n_windows))
+    elif args.command == "_train_one":
+        (row,) = bench_train([args.estimator], args.rounds, args.epochs, args.n_windows)
+        print(json.dumps(row))
     elif args.command == "predict":
         _save(bench_predict(args.estimators, args.rounds, args.epochs))
     elif args.command == "attention":

@@ -515,3 +515,17 @@ def test_rolling_calibration_runs_end_to_end(tmp_path, monkeypatch):
     script.main(["report"])
     text = results_md.read_text()
     assert "| ETTh1 | MS | 8 | linear |" in text and "old" not in text and "before" in text
+
+
+@needs_data
+def test_speed_train_in_several_processes_takes_the_median_ratio(tmp_path, monkeypatch):
+    speed = _load_speed(tmp_path, monkeypatch)
+    speed.main(["train", "--estimators", "linear", "--rounds", "1", "--epochs", "1",
+                "--n-windows", "200", "--processes", "3"])
+    (row,) = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
+    assert row["processes"] == 3 and len(row["process_ratios"]) == 3
+    assert row["ratio"] == sorted(row["process_ratios"])[1]
+    assert row["epoch_ratio"] == sorted(row["process_epoch_ratios"])[1]
+    assert row["plain_start_s"] > 0 and "commit" in row
+    low, high = min(row["process_ratios"]), max(row["process_ratios"])
+    assert f"{row['ratio']:.3f} ({low:.3f}-{high:.3f}, 3 processes)" in speed.report()
