@@ -699,7 +699,8 @@ def _process_range(row, key):
     """" (low-high, N processes)" for a row made in several processes, else ""."""
     if key not in row:
         return ""
-    return f" ({min(row[key]):.3f}-{max(row[key]):.3f}, {len(row[key])} processes)"
+    return (f" ({min(row[key]):.3f}-{max(row[key]):.3f}, {len(row[key])} processes of "
+            f"{row['rounds']} rounds)")
 
 
 def report():
@@ -712,7 +713,10 @@ def report():
                   f"{m['commit']}, {m['cpus']} CPUs, {m['torch_threads']} torch threads, "
                   f"OMP_WAIT_POLICY={m['omp_wait_policy'] or 'unset'})", "",
                   f"ETTh1 M, lookback 96, horizon 96, {m['n_windows']} windows, "
-                  f"{m['epochs']} epochs per fit, median of {m['rounds']} alternating rounds.",
+                  f"{m['epochs']} epochs per fit, median of "
+                  + (f"{m['rounds']} alternating rounds."
+                     if len({r['rounds'] for r in train}) == 1 else
+                     "alternating rounds (as many as each row says)."),
                   "Whole fit: `fit`'s time divided by the epochs. One epoch: the median "
                   "epoch (skorch's `EpochTimer`) beside the plain loop's median epoch. "
                   "Set-up: what `fit` does once (validation, net set-up, least-squares "

@@ -528,4 +528,5 @@ def test_speed_train_in_several_processes_takes_the_median_ratio(tmp_path, monke
     assert row["epoch_ratio"] == sorted(row["process_epoch_ratios"])[1]
     assert row["plain_start_s"] > 0 and "commit" in row
     low, high = min(row["process_ratios"]), max(row["process_ratios"])
-    assert f"{row['ratio']:.3f} ({low:.3f}-{high:.3f}, 3 processes)" in speed.report()
+    assert f"{row['ratio']:.3f} ({low:.3f}-{high:.3f}, 3 processes of 1 rounds)" in \
+        speed.report()
