@@ -69,8 +69,7 @@ def clip_grad_norm(parameters, max_norm):
     if total.item() + 1e-6 < max_norm * (1 - 1e-5):
         return  # the scale is above 1 by far more than rounding: torch multiplies by 1
     coef = max_norm / (total + 1e-6)  # as torch computes it, near the bound too
-    scale = coef.item()
-    if scale < 1.0 or math.isnan(scale):
+    if not coef.item() >= 1.0:  # below 1, or NaN (which torch spreads to every gradient)
         for grad in grads:
             grad.mul_(coef)
 
