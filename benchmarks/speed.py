@@ -255,38 +255,58 @@ def bench_train(names, rounds, epochs, n_windows):
 
 
 _TRAIN_FIGURES = ("sklattn_s_per_epoch", "plain_s_per_epoch", "sklattn_epoch_s",
-                  "plain_epoch_s", "sklattn_setup_s", "plain_start_s")
+                  "plain_epoch_s", "sklattn_setup_s", "plain_start_s", "ratio", "epoch_ratio")
+_PREDICT_FIGURES = ("sklattn_windows_per_s", "plain_windows_per_s", "sklattn_minor_faults",
+                    "plain_minor_faults", "ratio")
 
 
-def bench_train_processes(names, rounds, epochs, n_windows, processes):
-    """:func:`bench_train` in ``processes`` fresh processes per estimator.
+def _in_fresh_process(argv):
+    """Run this script with ``argv`` in a fresh Python process; return the JSON its last
+    line of output holds."""
+    argv = [str(arg) for arg in argv]
+    out = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True,
+                         env=os.environ)
+    if out.returncode:
+        print(out.stderr, file=sys.stderr)
+        raise SystemExit(f"speed.py {' '.join(argv)} failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _median_over_processes(runs, figures):
+    """Rows made by the same command in several processes (``runs``: one list of rows per
+    process, in the same order) as one list: each figure the median over the processes,
+    every process's ratios kept (``process_ratios``, and ``process_epoch_ratios`` for
+    training)."""
+    rows = []
+    for parts in zip(*runs):
+        row = dict(parts[0], processes=len(parts))
+        for key in ("ratio", "epoch_ratio"):
+            if key in row:
+                row[f"process_{key}s"] = [part[key] for part in parts]
+        for key in figures:
+            row[key] = float(np.median([part[key] for part in parts]))
+        rows.append(row)
+    return rows
+
+
+def bench_in_processes(command, names, processes, *args):
+    """``speed.py _one COMMAND NAME *ARGS`` (``bench_train`` or ``bench_predict`` for one
+    estimator) in ``processes`` fresh processes per estimator; the rows are the medians
+    over the processes (:func:`_median_over_processes`).
 
     On this shared machine a ratio moves by several percent from one process to the next
-    (what each side finds in the allocator and caches), more than within one. Each
-    figure of the row is the median over the processes, the ratios being each process's
-    own (each from its interleaved rounds); the row keeps every process's ratios.
+    (what each side finds in the allocator and caches), more than within one; each
+    process's ratio is still measured within it, both sides interleaved.
     """
+    figures = _TRAIN_FIGURES if command == "train" else _PREDICT_FIGURES
     rows = []
     for name in names:
-        runs = []
-        for _ in range(processes):
-            out = subprocess.run(
-                [sys.executable, __file__, "_train_one", name, str(rounds), str(epochs),
-                 str(n_windows)], capture_output=True, text=True, env=os.environ)
-            if out.returncode:
-                print(out.stderr, file=sys.stderr)
-                raise SystemExit(f"train run of {name} failed")
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        row = dict(runs[0], processes=processes,
-                   process_ratios=[r["ratio"] for r in runs],
-                   process_epoch_ratios=[r["epoch_ratio"] for r in runs])
-        for key in _TRAIN_FIGURES + ("ratio", "epoch_ratio"):
-            row[key] = float(np.median([r[key] for r in runs]))
-        ratios = ", ".join(f"{r:.3f}" for r in row["process_ratios"])
-        epoch_ratios = ", ".join(f"{r:.3f}" for r in row["process_epoch_ratios"])
-        print(f"{name:14s} ratio {row['ratio']:.3f} (processes: {ratios})  epoch alone "
-              f"{row['epoch_ratio']:.3f} ({epoch_ratios})", flush=True)
-        rows.append(row)
+        runs = [_in_fresh_process(["_one", command, name, *args]) for _ in range(processes)]
+        for row in _median_over_processes(runs, figures):
+            print(f"{name:14s} {row.get('windows', ''):4s} ratio {row['ratio']:.3f} "
+                  f"(processes: {', '.join(f'{r:.3f}' for r in row['process_ratios'])})",
+                  flush=True)
+            rows.append(row)
     return rows
 
 
@@ -521,13 +541,7 @@ def memory_one(layout, n_steps, lookback, horizon, estimator):
 def bench_memory(layouts, n_steps, lookback, horizon, estimator):
     rows = []
     for layout in layouts:
-        out = subprocess.run(
-            [sys.executable, __file__, "_memory_one", layout, str(n_steps), str(lookback),
-             str(horizon), estimator], capture_output=True, text=True, env=os.environ)
-        if out.returncode:
-            print(out.stderr, file=sys.stderr)
-            raise SystemExit(f"memory run {layout} failed")
-        row = json.loads(out.stdout.strip().splitlines()[-1])
+        row = _in_fresh_process(["_memory_one", layout, n_steps, lookback, horizon, estimator])
         mb = 2**20
         print(f"{layout:18s} series {row['series_bytes'] / mb:7.1f} MB  windows "
               f"{row['windows_bytes'] / mb:9.1f} MB  fit +{row['fit_added_bytes'] / mb:7.1f} MB"
@@ -696,7 +710,8 @@ def _latest(kind):
 
 
 def _process_range(row, key):
-    """" (low-high, N processes)" for a row made in several processes, else ""."""
+    """" (low-high, N processes of R rounds)" for a row made in several processes,
+    else ""."""
     if key not in row:
         return ""
     return (f" ({min(row[key]):.3f}-{max(row[key]):.3f}, {len(row[key])} processes of "
@@ -747,13 +762,15 @@ def report():
                   "ETTh1 test windows (lookback 96, horizon 96); the plain loop runs the "
                   "same module under `torch.inference_mode` in batches of 256. Ratio: "
                   "sklattn's time / the plain loop's. Page faults: the median minor page "
-                  "faults of one call, sklattn / plain loop (where recorded).", "",
+                  "faults of one call, sklattn / plain loop (where recorded). Where a ratio "
+                  "is followed by a range, the row is the median of that many fresh "
+                  "processes, and the range is theirs.", "",
                   "| estimator | windows | sklattn win/s | plain win/s | time ratio | "
                   "page faults | commit |",
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['estimator']} | {r['windows']} ({r['n_windows']}) | "
                   f"{r['sklattn_windows_per_s']:.0f} | {r['plain_windows_per_s']:.0f} | "
-                  f"{r['ratio']:.3f} | "
+                  f"{r['ratio']:.3f}{_process_range(r, 'process_ratios')} | "
                   + (f"{r['sklattn_minor_faults']:.0f} / {r['plain_minor_faults']:.0f}"
                      if "plain_minor_faults" in r else "")
                   + f" | {r['commit']} |" for r in predict]
@@ -894,18 +911,18 @@ def main(argv=None):
     train.add_argument("--rounds", type=int, default=5)
     train.add_argument("--epochs", type=int, default=2)
     train.add_argument("--n-windows", type=int, default=4000)
-    train.add_argument("--processes", type=int, default=1,
-                       help="run each estimator in this many fresh processes and take "
-                            "the median of their ratios")
-    train_one = sub.add_parser("_train_one")
-    train_one.add_argument("estimator")
-    train_one.add_argument("rounds", type=int)
-    train_one.add_argument("epochs", type=int)
-    train_one.add_argument("n_windows", type=int)
+    one = sub.add_parser("_one")  # one estimator's train or predict rows, as JSON
+    one.add_argument("what", choices=["train", "predict"])
+    one.add_argument("estimator")
+    one.add_argument("args", nargs="+", type=int)
     predict = sub.add_parser("predict")
     predict.add_argument("--estimators", nargs="+", default=list(ESTIMATORS))
     predict.add_argument("--rounds", type=int, default=7)
     predict.add_argument("--epochs", type=int, default=1)
+    for parser_ in (train, predict):
+        parser_.add_argument("--processes", type=int, default=1,
+                             help="time each estimator in this many fresh processes and "
+                                  "take the medians (each process's ratios kept)")
     attention = sub.add_parser("attention")
     attention.add_argument("--cases", nargs="+", default=ATTENTION_CASES,
                            help="TOKENS-LOOKBACK")
@@ -945,17 +962,19 @@ def main(argv=None):
     validate.add_argument("--n-steps", type=int, default=200_000)
     sub.add_parser("report")
     args = parser.parse_args(argv)
-    if args.command == "train":
-        if args.processes > 1:
-            _save(bench_train_processes(args.estimators, args.rounds, args.epochs,
-                                        args.n_windows, args.processes))
-        else:
-            _save(bench_train(args.estimators, args.rounds, args.epochs, args.n_windows))
-    elif args.command == "_train_one":
-        (row,) = bench_train([args.estimator], args.rounds, args.epochs, args.n_windows)
-        print(json.dumps(row))
+    if args.command == "train" and args.processes > 1:
+        _save(bench_in_processes("train", args.estimators, args.processes, args.rounds,
+                                 args.epochs, args.n_windows))
+    elif args.command == "train":
+        _save(bench_train(args.estimators, args.rounds, args.epochs, args.n_windows))
+    elif args.command == "predict" and args.processes > 1:
+        _save(bench_in_processes("predict", args.estimators, args.processes, args.rounds,
+                                 args.epochs))
     elif args.command == "predict":
         _save(bench_predict(args.estimators, args.rounds, args.epochs))
+    elif args.command == "_one":
+        bench = bench_train if args.what == "train" else bench_predict
+        print(json.dumps(bench([args.estimator], *args.args)))
     elif args.command == "attention":
         _save(bench_attention(args.cases, args.rounds, args.n_windows))
     elif args.command == "dropout":

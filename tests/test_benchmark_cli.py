@@ -530,3 +530,16 @@ def test_speed_train_in_several_processes_takes_the_median_ratio(tmp_path, monke
     low, high = min(row["process_ratios"]), max(row["process_ratios"])
     assert f"{row['ratio']:.3f} ({low:.3f}-{high:.3f}, 3 processes of 1 rounds)" in \
         speed.report()
+
+
+def test_rows_of_several_processes_are_their_medians_with_every_ratio_kept():
+    speed = _load_script("speed")
+    runs = [[{"estimator": "patch", "windows": w, "ratio": r, "sklattn_windows_per_s": s}
+             for w, r, s in zip(("all", "one"), ratios, speeds)]
+            for ratios, speeds in [((0.9, 1.2), (10, 1)), ((1.1, 1.4), (30, 3)),
+                                   ((1.0, 1.3), (20, 2))]]
+    all_windows, one = speed._median_over_processes(runs, ("ratio", "sklattn_windows_per_s"))
+    assert all_windows["windows"] == "all" and one["windows"] == "one"
+    assert (all_windows["ratio"], one["ratio"]) == (1.0, 1.3)
+    assert all_windows["process_ratios"] == [0.9, 1.1, 1.0] and one["processes"] == 3
+    assert one["sklattn_windows_per_s"] == 2 and "process_epoch_ratios" not in one
