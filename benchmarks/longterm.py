@@ -242,7 +242,24 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
             start, last = stopper.start_score_, stopper.baseline_score_
             row["epoch0"] = ("linear start" if start is not None
                              and (last is None or start <= last) else "last value")
+        holdout = kept_holdout_loss(model, stopper)
+        if holdout is not None:
+            row["holdout_loss"] = holdout
     return row
+
+
+def kept_holdout_loss(model, stopper):
+    """The hold-out loss of the model early stopping kept (the criterion it chose by,
+    in the estimator's loss units), or None where it is not known: no hold-out, or
+    epoch 0 kept by a fit restored from a finished checkpoint."""
+    history = model.net_.history
+    if not history or "valid_loss" not in history[-1]:
+        return None
+    if model.best_epoch_ > 0:
+        return float(history[model.best_epoch_ - 1, "valid_loss"])
+    scores = [s for s in (getattr(stopper, "start_score_", None),
+                          getattr(stopper, "baseline_score_", None)) if s is not None]
+    return float(min(scores)) if scores else None
 
 
 def intervals(model, X_test, y_test, coverage=INTERVAL_COVERAGE):
@@ -302,12 +319,14 @@ def load_results(path=RESULTS):
     return latest
 
 
-def load_seed_results(path=SEED_RESULTS, table=None):
-    """{(dataset, features, model): {seed: test MSE}} at each dataset's first horizon and
+def load_seed_results(path=SEED_RESULTS, table=None, value="test_mse"):
+    """{(dataset, features, model): {seed: value}} at each dataset's first horizon and
     standard lookback, for the seed table's models: seed 0 from the table (``table``, by
     default :func:`load_results`), other seeds from ``path`` (the latest row of each,
     without ``--set`` overrides, on every training window, not older than
-    ``SEED_ROWS_SINCE``)."""
+    ``SEED_ROWS_SINCE``). ``value``: the rows' field, "test_mse" or "holdout_loss" (the
+    kept model's hold-out loss, recorded since the twentieth session's rows; seeds whose
+    row lacks it are left out)."""
     table = load_results() if table is None else table
     seeds = {}
 
@@ -319,29 +338,45 @@ def load_seed_results(path=SEED_RESULTS, table=None):
                 and not _made_before_cached(row.get("meta", {}).get("commit"),
                                             SEED_ROWS_SINCE[row["model"]]))
 
+    def add(row):
+        runs = seeds.setdefault((row["dataset"], row["features"], row["model"]), {})
+        if value in row:
+            runs[row["random_state"]] = row[value]
+        else:  # a later row without the value replaces an earlier one with it
+            runs.pop(row["random_state"], None)
+
     for row in table.values():
         if usable(row) and row.get("random_state", 0) == 0:
-            seeds.setdefault((row["dataset"], row["features"], row["model"]), {})[0] = \
-                row["test_mse"]
+            add({**row, "random_state": 0})
     if Path(path).exists():
         for line in Path(path).read_text().splitlines():
             row = json.loads(line) if line.strip() else None
             if row and row.get("random_state", 0) != 0 and usable(row):
-                seeds.setdefault((row["dataset"], row["features"], row["model"]), {})[
-                    row["random_state"]] = row["test_mse"]
-    return seeds
+                add(row)
+    return {key: runs for key, runs in seeds.items() if runs}
 
 
-def seed_report(seeds=None):
+def _won_tied_lost(values, plain):
+    # equal to 1e-9: both kept the same linear start (their rows are then equal)
+    tied = np.isclose(values, plain, rtol=1e-9, atol=0)
+    return (int(np.sum((values < plain) & ~tied)), int(tied.sum()),
+            int(np.sum((values > plain) & ~tied)))
+
+
+def seed_report(seeds=None, holdout=None):
     """Markdown: attention against the plain RNN over seeds, each model's mean ratio to
     the linear baseline of the same seed; one row per dataset and setting, over the seeds
-    every model of the seed table has."""
+    every model of the seed table has. With ``holdout`` (:func:`load_seed_results` of
+    "holdout_loss"), the last column compares the same two models by the loss early
+    stopping chose by: what a fit can see, beside what the test months say."""
     seeds = load_seed_results() if seeds is None else seeds
+    holdout = {} if holdout is None else holdout
     models = list(SEED_ROWS_SINCE)
     lines = ["| dataset | features | seeds | "
              + " | ".join(f"{m} / linear" for m in models[1:])
-             + " | best attention RNN | its mean MSE / plain RNN's | seeds won, tied, lost |",
-             "|---|---|---|" + "---|" * (len(models) + 2)]
+             + " | best attention RNN | its mean MSE / plain RNN's | seeds won, tied, lost"
+             " | on the hold-out: mean loss / plain RNN's; seeds won, tied, lost |",
+             "|---|---|---|" + "---|" * (len(models) + 3)]
     for dataset in BENCHMARKS:
         for features in ("M", "MS"):
             runs = [seeds.get((dataset, features, m), {}) for m in models]
@@ -352,16 +387,27 @@ def seed_report(seeds=None):
             ratios = [f"{np.mean(mse[m] / mse['linear']):.3f}" for m in models[1:]]
             best = min(RNN_ATTENTION, key=lambda m: mse[m].mean())
             plain = mse["rnn-none"]
-            # equal to 1e-9: both kept the same linear start (their rows are then equal)
-            tied = np.isclose(mse[best], plain, rtol=1e-9, atol=0)
-            won = int(np.sum((mse[best] < plain) & ~tied))
-            lost = int(np.sum((mse[best] > plain) & ~tied))
+            won, tied, lost = _won_tied_lost(mse[best], plain)
+            on_holdout = _holdout_cell(holdout, dataset, features, best, common)
             lines.append(
                 f"| {dataset} | {features} | {len(common)} ({common[0]}-{common[-1]}) | "
                 + " | ".join(ratios)
                 + f" | {best} | {mse[best].mean() / plain.mean():.4f} | "
-                f"{won}, {int(tied.sum())}, {lost} |")
+                f"{won}, {tied}, {lost} | {on_holdout} |")
     return "\n".join(lines)
+
+
+def _holdout_cell(holdout, dataset, features, best, common):
+    """The seed table's hold-out column: ``best`` against the plain RNN over the seeds of
+    ``common`` whose rows recorded both hold-out losses ("n/a" when none did)."""
+    runs = [holdout.get((dataset, features, m), {}) for m in (best, "rnn-none")]
+    known = [s for s in common if all(s in r for r in runs)]
+    if not known:
+        return "n/a"
+    values, plain = (np.array([r[s] for s in known]) for r in runs)
+    won, tied, lost = _won_tied_lost(values, plain)
+    seeds = "" if len(known) == len(common) else f" ({len(known)} seeds)"
+    return f"{values.mean() / plain.mean():.4f}; {won}, {tied}, {lost}{seeds}"
 
 
 def load_published(path=PUBLISHED):
@@ -557,7 +603,8 @@ def write_report(results_md=HERE / "RESULTS.md"):
     text = results_md.read_text() if results_md.exists() else ""
     text = _replace_section(text, "longterm", report())
     text = _replace_section(text, "intervals", interval_report())
-    text = _replace_section(text, "seeds", seed_report())
+    text = _replace_section(text, "seeds", seed_report(
+        holdout=load_seed_results(value="holdout_loss")))
     results_md.write_text(text)
     print(f"wrote {results_md}")
 

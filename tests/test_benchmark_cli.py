@@ -48,6 +48,7 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
     assert "| rnn-recurrent |" in table and "trained on 100 windows only" in table
     assert all(r["n_train_windows"] == 100 for r in rows)
     assert all(r["early_stopping_holdout"] for r in rows if r["model"] != "naive")
+    assert all(r["holdout_loss"] > 0 for r in rows if r["model"] != "naive")
     # 90% conformal intervals of every model, calibrated on the hold-out
     for r in rows:
         for score in ("scaled", "absolute"):
@@ -63,6 +64,27 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
     intervals = longterm.interval_report(longterm.load_results(out))
     assert "### ETTh1, features MS, horizon 8: 90% intervals" in intervals
     assert "| naive |" in intervals and "| timestep |" in intervals
+
+
+@needs_data
+@pytest.mark.parametrize("model_name, best_epoch", [("linear", 1), ("rnn-none", 0)])
+def test_a_row_records_the_holdout_loss_of_the_model_kept(model_name, best_epoch):
+    # The criterion early stopping chose by, for a trained epoch and for epoch 0 (the
+    # linear start): the fitted model's own loss on its hold-out windows.
+    from sklattn.stopping import holdout_loss
+
+    longterm = _load_script()
+    fitted = longterm.fit_model("ETTh1", "M", model_name, 24, 8, 4, DATA_HOME,
+                                max_train_windows=300, max_rows=800, random_state=3)
+    model = fitted["model"]
+    assert model.best_epoch_ == best_epoch
+    stopper = dict(model.net_.callbacks_)["early_stopping"]
+    valid = model.net_.get_split_datasets(fitted["X_fit"], fitted["y_fit"])[1]
+    assert longterm.kept_holdout_loss(model, stopper) == pytest.approx(
+        holdout_loss(model.net_, valid), rel=1e-9)
+    if best_epoch:  # not simply the lowest score seen: the one kept
+        losses = list(model.net_.history[:, "valid_loss"])
+        assert longterm.kept_holdout_loss(model, stopper) == losses[best_epoch - 1]
 
 
 @needs_data
@@ -407,8 +429,26 @@ def test_seed_report_compares_attention_with_the_plain_rnn_over_seeds(tmp_path, 
     # additive is best on average; against the plain RNN it ties seed 0 (both 1.0), loses
     # seed 1 and wins seed 2; ETTh2 lacks models, so it has no row
     assert report[2:] == ["| ETTh1 | M | 3 (0-2) | 0.900 | 1.200 | 1.100 | 0.933 | 1.050 | "
-                          "rnn-additive | 1.0370 | 1, 1, 1 |"]
+                          "rnn-additive | 1.0370 | 1, 1, 1 | n/a |"]
     assert len(report[0].split("|")) == len(report[1].split("|")) == len(report[2].split("|"))
+    # the hold-out column: the same two models by the loss early stopping chose by, over
+    # the seeds whose rows recorded it (seed 0's table row did not)
+    loss = {"rnn-none": [None, 0.5, 0.4], "rnn-additive": [None, 0.4, 0.5]}
+    lines += [row(m, s, mse[m][s], holdout_loss=v[s]) for m, v in loss.items() for s in (1, 2)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    holdout = longterm.load_seed_results(path, table=table, value="holdout_loss")
+    assert holdout[("ETTh1", "M", "rnn-additive")] == {1: 0.4, 2: 0.5}
+    assert "rnn-dot" not in {key[2] for key in holdout}
+    report = longterm.seed_report(longterm.load_seed_results(path, table=table),
+                                  holdout).splitlines()
+    assert report[2].endswith("| 1.0000; 1, 0, 1 (2 seeds) |")
+    # a later row without it replaces an earlier row's
+    lines.append(row("rnn-none", 2, 0.7))
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    holdout = longterm.load_seed_results(path, table=table, value="holdout_loss")
+    assert holdout[("ETTh1", "M", "rnn-none")] == {1: 0.5}
+    assert longterm.seed_report(longterm.load_seed_results(path, table=table), holdout
+                                ).splitlines()[2].endswith("| 0.8000; 1, 0, 0 (1 seeds) |")
     lacking = longterm.missing_seeds(seeds, n_seeds=4)
     assert lacking[0] == ("--datasets ETTh1 --features M --models linear rnn-none rnn-dot "
                           "rnn-general rnn-additive rnn-recurrent --max-epochs 10 "
@@ -419,7 +459,7 @@ def test_seed_report_compares_attention_with_the_plain_rnn_over_seeds(tmp_path, 
     assert len(lacking) == 2 * len(longterm.BENCHMARKS) * 3 - 2  # ETTh1 M has seeds 1, 2
 
     for name in ("report", "interval_report", "seed_report"):
-        monkeypatch.setattr(longterm, name, lambda name=name: f"({name})")
+        monkeypatch.setattr(longterm, name, lambda name=name, **_: f"({name})")
     results_md = tmp_path / "RESULTS.md"
     results_md.write_text("intro\n<!-- seeds:begin -->\nold\n<!-- seeds:end -->\nafter\n")
     longterm.write_report(results_md)
