@@ -452,6 +452,10 @@ def report(results=None, published=None):
                 notes.append(f"max_epochs={r['max_epochs']}")
             if r.get("best_epoch") == 0 and r.get("early_stopping_holdout"):
                 notes.append(f"{_epoch0(r, naive)} kept: no epoch beat it on the hold-out")
+            if r.get("resumed_from_epoch"):
+                notes.append(f"resumed from a checkpoint after epoch {r['resumed_from_epoch']}"
+                             f"; fit s is the last process's, every epoch's "
+                             f"{r['epoch_seconds']:.0f} s")
             if r.get("note"):  # what the run's own record says (e.g. paused while timed)
                 notes.append(r["note"])
             note = "; ".join(notes)

@@ -58,6 +58,11 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
             assert min(result["step_coverage"]) == round(result["min_step_coverage"], 4)
     # a row's own note (here: its fit time includes a pause) reaches the table
     noted = dict(rows[0], note="fit_seconds includes a pause")
+    resumed = dict(rows[1], resumed_from_epoch=6, epoch_seconds=7365.7)
+    assert ("resumed from a checkpoint after epoch 6; fit s is the last process's, every "
+            "epoch's 7366 s") in longterm.report(
+        {(resumed["dataset"], resumed["features"], resumed["horizon"], resumed["model"]):
+         resumed}, longterm.load_published())
     assert "fit_seconds includes a pause" in longterm.report(
         {(noted["dataset"], noted["features"], noted["horizon"], noted["model"]): noted},
         longterm.load_published())
