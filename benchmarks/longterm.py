@@ -245,6 +245,11 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
         holdout = kept_holdout_loss(model, stopper)
         if holdout is not None:
             row["holdout_loss"] = holdout
+        # the epoch 0 candidates' hold-out losses: what a trained epoch had to beat
+        scores = {"linear start": getattr(stopper, "start_score_", None),
+                  "last value": getattr(stopper, "baseline_score_", None)}
+        if any(v is not None for v in scores.values()):
+            row["holdout_loss_epoch0"] = {k: v for k, v in scores.items() if v is not None}
     return row
 
 

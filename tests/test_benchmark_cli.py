@@ -49,6 +49,15 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
     assert all(r["n_train_windows"] == 100 for r in rows)
     assert all(r["early_stopping_holdout"] for r in rows if r["model"] != "naive")
     assert all(r["holdout_loss"] > 0 for r in rows if r["model"] != "naive")
+    # epoch 0's candidates: the last value and (every model here fits one) the linear start
+    for r in rows:
+        if r["model"] != "naive":
+            epoch0 = r["holdout_loss_epoch0"]
+            assert set(epoch0) == {"last value", "linear start"}
+            if r["best_epoch"] == 0:
+                assert r["holdout_loss"] == min(epoch0.values())
+            else:
+                assert r["holdout_loss"] < min(epoch0.values())
     # 90% conformal intervals of every model, calibrated on the hold-out
     for r in rows:
         for score in ("scaled", "absolute"):
