@@ -597,3 +597,40 @@ def test_rows_of_several_processes_are_their_medians_with_every_ratio_kept():
     assert (all_windows["ratio"], one["ratio"]) == (1.0, 1.3)
     assert all_windows["process_ratios"] == [0.9, 1.1, 1.0] and one["processes"] == 3
     assert one["sklattn_windows_per_s"] == 2 and "process_epoch_ratios" not in one
+
+
+@needs_data
+def test_paired_holdout_experiment_compares_the_kept_epoch_with_its_start(tmp_path):
+    script = _load_script("paired_holdout")
+    out = tmp_path / "paired.jsonl"
+    script.main(["ETTh1:M", "--seeds", "4", "--models", "rnn-additive", "--data-home",
+                 str(DATA_HOME), "--max-rows", "800", "--max-train-windows", "300",
+                 "--max-epochs", "4", "--lookback", "24", "--horizon", "8",
+                 "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["random_state"] for r in rows] == [0, 1, 2, 3]
+    trained = [r for r in rows if r["best_epoch"] > 0]
+    assert trained  # seed 3 keeps epoch 4 (see the hold-out loss test above)
+    longterm = _load_script()
+    for r in trained:
+        # the window means are the hold-out losses early stopping saw: the kept epoch's
+        # and the linear start's (a trained epoch replaced it, so it was lower)
+        fitted = longterm.fit_model("ETTh1", "M", "rnn-additive", 24, 8, 4, DATA_HOME,
+                                    max_train_windows=300, max_rows=800,
+                                    random_state=r["random_state"])
+        stopper = dict(fitted["model"].net_.callbacks_)["early_stopping"]
+        assert r["holdout_kept"] == pytest.approx(
+            longterm.kept_holdout_loss(fitted["model"], stopper), rel=1e-6)
+        assert r["holdout_start"] == pytest.approx(stopper.start_score_, rel=1e-6)
+        assert r["holdout_gain"] < 0 and r["n_blocks"] >= 2
+        assert r["test_gain"] == pytest.approx(r["test_kept"] / r["test_start"] - 1)
+        break
+
+
+def test_paired_holdout_z_uses_whole_blocks_of_the_latest_values():
+    block_z = _load_script("paired_holdout").block_z
+    diff = np.array([100.0, 1.0, 3.0, 2.0, 4.0])  # the oldest value fills no block
+    z, n_blocks = block_z(diff, 2)
+    blocks = np.array([2.0, 3.0])
+    assert n_blocks == 2
+    assert z == pytest.approx(diff.mean() / (blocks.std(ddof=1) / np.sqrt(2)))
