@@ -101,6 +101,8 @@ def main(argv=None):
     parser.add_argument("settings", nargs="+", help="DATASET:FEATURES, e.g. ETTh1:M")
     parser.add_argument("--models", nargs="+", default=list(RNNS), choices=RNNS)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--max-rows", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--max-train-windows", type=int, default=None,
@@ -113,7 +115,7 @@ def main(argv=None):
     meta = longterm._meta()
     for setting in args.settings:
         dataset, features = setting.split(":")
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for model_name in args.models:
                 row = compare(dataset, features, model_name, seed, args.data_home,
                               args.max_rows, args.max_train_windows, args.max_epochs,
