@@ -237,20 +237,24 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
                    early_stopping_holdout="valid_loss" in history[-1],
                    best_epoch=model.best_epoch_)  # 0: the last value or the linear start
         stopper = dict(model.net_.callbacks_).get("early_stopping")
-        # (a fit restored from a finished checkpoint never scored epoch 0 itself)
-        if model.best_epoch_ == 0 and hasattr(stopper, "start_score_"):
-            start, last = stopper.start_score_, stopper.baseline_score_
-            row["epoch0"] = ("linear start" if start is not None
-                             and (last is None or start <= last) else "last value")
+        epoch0 = epoch0_losses(stopper)
+        if epoch0:
+            row["holdout_loss_epoch0"] = epoch0
+            if model.best_epoch_ == 0:  # the lower candidate; the linear start on a tie
+                row["epoch0"] = min(epoch0, key=epoch0.get)
         holdout = kept_holdout_loss(model, stopper)
         if holdout is not None:
             row["holdout_loss"] = holdout
-        # the epoch 0 candidates' hold-out losses: what a trained epoch had to beat
-        scores = {"linear start": getattr(stopper, "start_score_", None),
-                  "last value": getattr(stopper, "baseline_score_", None)}
-        if any(v is not None for v in scores.values()):
-            row["holdout_loss_epoch0"] = {k: v for k, v in scores.items() if v is not None}
     return row
+
+
+def epoch0_losses(stopper):
+    """The hold-out losses of the epoch 0 candidates early stopping scored, the linear
+    start first (what a trained epoch had to beat); empty where it scored none: no
+    hold-out, or a fit restored from a finished checkpoint."""
+    scores = {"linear start": getattr(stopper, "start_score_", None),
+              "last value": getattr(stopper, "baseline_score_", None)}
+    return {name: score for name, score in scores.items() if score is not None}
 
 
 def kept_holdout_loss(model, stopper):
@@ -262,9 +266,8 @@ def kept_holdout_loss(model, stopper):
         return None
     if model.best_epoch_ > 0:
         return float(history[model.best_epoch_ - 1, "valid_loss"])
-    scores = [s for s in (getattr(stopper, "start_score_", None),
-                          getattr(stopper, "baseline_score_", None)) if s is not None]
-    return float(min(scores)) if scores else None
+    scores = epoch0_losses(stopper)
+    return float(min(scores.values())) if scores else None
 
 
 def intervals(model, X_test, y_test, coverage=INTERVAL_COVERAGE):

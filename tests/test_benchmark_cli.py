@@ -56,6 +56,7 @@ def test_cli_runs_every_estimator_kind_and_reports(tmp_path, capsys):
             assert set(epoch0) == {"last value", "linear start"}
             if r["best_epoch"] == 0:
                 assert r["holdout_loss"] == min(epoch0.values())
+                assert epoch0[r["epoch0"]] == r["holdout_loss"]  # the label names it
             else:
                 assert r["holdout_loss"] < min(epoch0.values())
     # 90% conformal intervals of every model, calibrated on the hold-out
