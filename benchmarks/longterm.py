@@ -152,7 +152,7 @@ def holdout_fraction(n_valid, n_windows, subset):
 
 def fit_model(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
               max_train_windows=None, max_rows=None, random_state=0, params=None,
-              checkpoint_dir=None):
+              checkpoint_dir=None, extra_callbacks=()):
     """One model fitted under the table's protocol: a dict of the fitted ``model``, its
     fit and test windows, ``n_valid`` (the hold-out's windows), ``subset``,
     ``fit_seconds`` and ``resumed_from_epoch``.
@@ -161,7 +161,8 @@ def fit_model(dataset, features, model_name, lookback, horizon, max_epochs, data
     its own there (named by the run) and a later call of the same run continues from
     it (:mod:`sklattn.checkpoint`): a CPU run longer than a working session then
     finishes over several. ``resumed_from_epoch`` is the epochs it found done (0: a
-    fresh fit)."""
+    fresh fit). ``extra_callbacks`` go to a neural estimator beside the progress
+    lines (an experiment's recorders)."""
     X_fit, y_fit, X_test, y_test, n_valid = windows(dataset, features, lookback, horizon,
                                                     data_home, max_rows)
     # At long horizons the standard validation part can hold fewer windows than a
@@ -186,7 +187,7 @@ def fit_model(dataset, features, model_name, lookback, horizon, max_epochs, data
     if "max_epochs" in model.get_params():
         label = f"{dataset} {features} {horizon} {model_name}"
         model.set_params(max_epochs=max_epochs, random_state=random_state,
-                         callbacks=[Progress(label)])
+                         callbacks=[Progress(label), *extra_callbacks])
         if checkpoint_dir is not None:
             run_name = (f"{dataset}-{features}-{lookback}-{horizon}-{model_name}-seed"
                         f"{random_state}" + (f"-last{max_train_windows}" if subset else "")

@@ -634,3 +634,39 @@ def test_paired_holdout_z_uses_whole_blocks_of_the_latest_values():
     blocks = np.array([2.0, 3.0])
     assert n_blocks == 2
     assert z == pytest.approx(diff.mean() / (blocks.std(ddof=1) / np.sqrt(2)))
+
+
+def test_shrunk_head_factor_is_the_clipped_least_squares_step():
+    shrink_factor = _load_script("shrunk_head").shrink_factor
+    anchor, trained = np.zeros((3, 2)), np.ones((3, 2))
+    assert shrink_factor(anchor, trained, np.full((3, 2), 0.25)) == pytest.approx(0.25)
+    assert shrink_factor(anchor, trained, np.full((3, 2), 2.0)) == 1.0  # clipped
+    assert shrink_factor(anchor, trained, np.full((3, 2), -1.0)) == 0.0
+    assert shrink_factor(anchor, anchor, trained) == 0.0  # no step: epoch 0
+
+
+@needs_data
+def test_shrunk_head_experiment_scores_epoch_0_the_kept_and_the_shrunk_forecast(tmp_path):
+    script = _load_script("shrunk_head")
+    out = tmp_path / "shrunk.jsonl"
+    script.main(["ETTh1:M", "--seeds", "2", "--models", "rnn-additive", "variate",
+                 "--data-home", str(DATA_HOME), "--max-rows", "800",
+                 "--max-epochs", "3", "--lookback", "24", "--horizon", "8",
+                 "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 4
+    for r in rows:
+        assert 0.0 <= r["alpha"] <= 1.0
+        # the hold-out losses are the ones early stopping recorded
+        assert r["holdout_best_trained"] == pytest.approx(r["valid_loss_best_trained"],
+                                                          rel=1e-5)
+        # the least-squares factor can only lower the hold-out loss of both ends
+        assert r["holdout_shrunk"] <= min(r["holdout_epoch0"],
+                                          r["holdout_best_trained"]) * (1 + 1e-9)
+        kept = r["test_epoch0"] if r["best_epoch_kept"] == 0 else r["test_best_trained"]
+        assert r["test_kept"] == pytest.approx(kept, rel=1e-9)
+        if r["best_epoch_kept"] > 0:
+            assert r["best_trained_epoch"] == r["best_epoch_kept"]
+    # on this slice: a blend (seed 1's RNN), and each end (epoch 0: seed 0's variate)
+    assert any(0.0 < r["alpha"] < 1.0 for r in rows)
+    assert {0.0, 1.0} <= {r["alpha"] for r in rows}

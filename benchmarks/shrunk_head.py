@@ -1,0 +1,173 @@
+"""An experiment, not a feature: would shrinking the trained model toward epoch 0, by a
+factor fitted on the hold-out, do better on the test months than keeping one or the other?
+
+Early stopping keeps either epoch 0 (the least-squares linear start, or the last value)
+or the trained epoch with the lowest hold-out loss: all or nothing. Where the trained
+epochs' gains over the start were within the hold-out's noise they did not carry over
+(docs/real_data.md, "What the hold-out saw"). The classical remedy for a selected model
+that does not carry over is shrinkage: forecast ``a + alpha * (f - a)``, where ``a`` is
+epoch 0's forecast, ``f`` the best trained epoch's (by hold-out loss, kept or not) and
+``alpha`` in [0, 1] the least-squares factor on the hold-out (one number per fit). For
+each fit of the long-term benchmark's protocol (its windows, hold-out and defaults) this
+records the hold-out and test loss of epoch 0, of the model early stopping kept, and of
+the shrunk forecast. Printed and appended to ``results/longterm-shrunk-head.jsonl``::
+
+    export OMP_NUM_THREADS=1 SKLATTN_DATA_HOME=../shared/data
+    python benchmarks/shrunk_head.py ETTh1:M ETTh2:MS --seeds 1
+"""
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+sys.path.insert(0, str(Path(__file__).parent))
+import longterm  # noqa: E402
+
+OUT = Path(__file__).parent / "results" / "longterm-shrunk-head.jsonl"
+MODELS = ("linear", "rnn-none", "rnn-dot", "rnn-general", "rnn-additive", "rnn-recurrent",
+          "variate")
+
+
+class Snapshots(Callback):
+    """The module's weights before the first epoch (after the least-squares start) and
+    after each epoch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.states_ = [copy.deepcopy(net.module_.state_dict())]
+
+    def on_epoch_end(self, net, **kwargs):
+        self.states_.append(copy.deepcopy(net.module_.state_dict()))
+
+
+def holdout_forecasts(net, module, dataset):
+    """Forecasts and targets of the hold-out windows, flattened per window, in the units
+    early stopping scores."""
+    forecasts, targets = [], []
+    module.eval()
+    with torch.inference_mode():
+        for Xb, yb in net.get_iterator(dataset, training=False):
+            forecasts.append(module(Xb.to(torch.float32)).reshape(len(yb), -1).double())
+            targets.append(yb.reshape(len(yb), -1).double())
+    return torch.cat(forecasts).numpy(), torch.cat(targets).numpy()
+
+
+def shrink_factor(anchor, trained, target):
+    """The least-squares ``alpha`` of ``target ~ anchor + alpha * (trained - anchor)``,
+    clipped to [0, 1]."""
+    step = trained - anchor
+    denominator = float(np.sum(step * step))
+    if denominator == 0.0:
+        return 0.0
+    return float(np.clip(np.sum((target - anchor) * step) / denominator, 0.0, 1.0))
+
+
+def linear_test_mse(dataset, features, horizon):
+    """The table's linear baseline (the last row of its run)."""
+    mse = None
+    with open(longterm.RESULTS) as f:
+        for line in f:
+            row = json.loads(line)
+            if (row["dataset"], row["features"], row["horizon"], row["model"]) == (
+                    dataset, features, horizon, "linear"):
+                mse = row["test_mse"]
+    return mse
+
+
+def compare(dataset, features, model_name, seed, data_home, **fit_options):
+    lookback, horizons = longterm.default_lookback_horizons(dataset)
+    lookback = fit_options.pop("lookback", None) or lookback
+    horizon = fit_options.pop("horizon", None) or horizons[0]
+    max_epochs = fit_options.pop("max_epochs", None) or longterm.table_max_epochs(dataset)
+    snapshots = Snapshots()
+    fitted = longterm.fit_model(dataset, features, model_name, lookback, horizon, max_epochs,
+                                data_home, random_state=seed, extra_callbacks=[snapshots],
+                                **fit_options)
+    model = fitted["model"]
+    net, module = model.net_, model.net_.module_
+    stopper = dict(net.callbacks_)["early_stopping"]
+    kept_state = copy.deepcopy(module.state_dict())
+    valid = net.get_split_datasets(fitted["X_fit"], fitted["y_fit"])[1]
+
+    def test_forecast(state):
+        module.load_state_dict(state)
+        return model.predict(fitted["X_test"]).astype(np.float64)
+
+    def test_mse(forecast):
+        return float(np.mean((forecast - fitted["y_test"]) ** 2))
+
+    # Epoch 0: the candidate early stopping preferred (the start, or the last value).
+    candidates = {"linear start": snapshots.states_[0]}
+    if stopper.baseline_score_ is not None:
+        module.load_state_dict(snapshots.states_[0])
+        module.to_last_value()
+        candidates["last value"] = copy.deepcopy(module.state_dict())
+    scores = longterm.epoch0_losses(stopper)
+    anchor_name = min(scores, key=scores.get)
+    anchor_state = candidates[anchor_name]
+    module.load_state_dict(anchor_state)
+    anchor_h, target_h = holdout_forecasts(net, module, valid)
+    trained = []
+    for epoch, state in enumerate(snapshots.states_[1:], start=1):
+        module.load_state_dict(state)
+        forecast_h, _ = holdout_forecasts(net, module, valid)
+        trained.append((float(np.mean((forecast_h - target_h) ** 2)), epoch, forecast_h))
+    loss_b, best, best_h = min(trained, key=lambda t: t[0])
+    alpha = shrink_factor(anchor_h, best_h, target_h)
+    shrunk_h = anchor_h + alpha * (best_h - anchor_h)
+
+    anchor_t = test_forecast(anchor_state)
+    best_t = test_forecast(snapshots.states_[best])
+    kept_t = test_forecast(kept_state)
+    linear = linear_test_mse(dataset, features, horizon)
+    row = {"dataset": dataset, "features": features, "model": model_name, "horizon": horizon,
+           "random_state": seed, "epoch0": anchor_name, "best_epoch_kept": model.best_epoch_,
+           "best_trained_epoch": best, "epochs_run": len(snapshots.states_) - 1,
+           "alpha": alpha,
+           "holdout_epoch0": float(np.mean((anchor_h - target_h) ** 2)),
+           "holdout_best_trained": loss_b,
+           "valid_loss_best_trained": float(net.history[best - 1, "valid_loss"]),
+           "holdout_shrunk": float(np.mean((shrunk_h - target_h) ** 2)),
+           "test_epoch0": test_mse(anchor_t), "test_best_trained": test_mse(best_t),
+           "test_kept": test_mse(kept_t),
+           "test_shrunk": test_mse(anchor_t + alpha * (best_t - anchor_t)),
+           "test_linear_baseline": linear}
+    module.load_state_dict(kept_state)
+    return row
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("settings", nargs="+", help="DATASET:FEATURES, e.g. ETTh1:M")
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first-seed .. first-seed + seeds - 1")
+    parser.add_argument("--data-home", default=None)
+    parser.add_argument("--max-rows", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--max-epochs", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--lookback", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--horizon", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=str(OUT))
+    args = parser.parse_args(argv)
+    meta = longterm._meta()
+    for setting in args.settings:
+        dataset, features = setting.split(":")
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            for model_name in args.models:
+                row = compare(dataset, features, model_name, seed, args.data_home,
+                              max_rows=args.max_rows, max_epochs=args.max_epochs,
+                              lookback=args.lookback, horizon=args.horizon)
+                row["meta"] = meta
+                with open(args.out, "a") as f:
+                    f.write(json.dumps(row) + "\n")
+                print(json.dumps({k: v for k, v in row.items() if k != "meta"}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
