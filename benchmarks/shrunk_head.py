@@ -14,6 +14,7 @@ the shrunk forecast. Printed and appended to ``results/longterm-shrunk-head.json
 
     export OMP_NUM_THREADS=1 SKLATTN_DATA_HOME=../shared/data
     python benchmarks/shrunk_head.py ETTh1:M ETTh2:MS --seeds 1
+    python benchmarks/shrunk_head.py summary    # the table of docs/real_data.md
 """
 
 import argparse
@@ -25,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from skorch.callbacks import Callback
+
+from sklattn.datasets import BENCHMARKS
 
 sys.path.insert(0, str(Path(__file__).parent))
 import longterm  # noqa: E402
@@ -141,7 +144,40 @@ def compare(dataset, features, model_name, seed, data_home, **fit_options):
     return row
 
 
+def summarize(rows):
+    """A markdown table, one line per setting and model group (the linear baseline apart
+    from the networks): fits, how many the shrunk forecast made better / worse / left
+    as kept on the test months (relative change beyond 1e-4), and the geometric means
+    of the test MSE over the table's linear baseline, kept and shrunk."""
+    groups = {}
+    for r in rows:
+        group = "linear" if r["model"] == "linear" else "networks"
+        groups.setdefault((r["dataset"], r["features"], group), []).append(r)
+    lines = ["| setting | models | fits | shrunk better / worse / same | kept / linear | "
+             "shrunk / linear | median alpha |", "|---|---|---|---|---|---|---|"]
+    order = lambda key: (list(BENCHMARKS).index(key[0]), key[1], key[2] == "linear")  # noqa: E731
+    for (dataset, features, group), rs in sorted(groups.items(), key=lambda g: order(g[0])):
+        kept = np.array([r["test_kept"] / r["test_linear_baseline"] for r in rs])
+        shrunk = np.array([r["test_shrunk"] / r["test_linear_baseline"] for r in rs])
+        change = shrunk / kept - 1
+        counts = (int((change < -1e-4).sum()), int((change > 1e-4).sum()),
+                  int((abs(change) <= 1e-4).sum()))
+        seeds = sorted({r["random_state"] for r in rs})
+        lines.append(
+            f"| {dataset} \"{features}\" | {group} | {len(rs)} (seeds "
+            f"{seeds[0]}-{seeds[-1]}) | {' / '.join(map(str, counts))} | "
+            f"{np.exp(np.log(kept).mean()):.4f} | {np.exp(np.log(shrunk).mean()):.4f} | "
+            f"{np.median([r['alpha'] for r in rs]):.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["summary"]:
+        with open(argv[1] if len(argv) > 1 else OUT) as f:
+            print(summarize([json.loads(line) for line in f]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("settings", nargs="+", help="DATASET:FEATURES, e.g. ETTh1:M")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)

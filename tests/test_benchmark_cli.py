@@ -645,6 +645,24 @@ def test_shrunk_head_factor_is_the_clipped_least_squares_step():
     assert shrink_factor(anchor, anchor, trained) == 0.0  # no step: epoch 0
 
 
+def test_shrunk_head_summary_counts_and_averages_each_setting():
+    summarize = _load_script("shrunk_head").summarize
+    row = {"dataset": "ETTh2", "features": "M", "test_linear_baseline": 2.0}
+    rows = [dict(row, model="rnn-dot", random_state=0, test_kept=2.0, test_shrunk=1.0,
+                 alpha=0.5),
+            dict(row, model="rnn-dot", random_state=1, test_kept=2.0, test_shrunk=4.0,
+                 alpha=0.1),
+            dict(row, model="variate", random_state=0, test_kept=1.0, test_shrunk=1.0,
+                 alpha=1.0),
+            dict(row, dataset="ETTh1", model="linear", random_state=0, test_kept=2.0,
+                 test_shrunk=2.0, alpha=0.0)]
+    lines = summarize(rows).splitlines()[2:]
+    assert lines[0] == '| ETTh1 "M" | linear | 1 (seeds 0-0) | 0 / 0 / 1 | 1.0000 | 1.0000 | 0.00 |'
+    # networks: kept 1, 1, 0.5 and shrunk 0.5, 2, 0.5 of the linear baseline
+    assert lines[1] == ('| ETTh2 "M" | networks | 3 (seeds 0-1) | 1 / 1 / 1 | '
+                        f"{0.5 ** (1 / 3):.4f} | {0.5 ** (1 / 3):.4f} | 0.50 |")
+
+
 @needs_data
 def test_shrunk_head_experiment_scores_epoch_0_the_kept_and_the_shrunk_forecast(tmp_path):
     script = _load_script("shrunk_head")
