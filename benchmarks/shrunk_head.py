@@ -144,29 +144,43 @@ def compare(dataset, features, model_name, seed, data_home, **fit_options):
     return row
 
 
+def shrunk_where_kept(row):
+    """The test MSE of shrinking only a kept trained epoch (epoch 0 stays where the
+    hold-out kept it)."""
+    return row["test_kept"] if row["best_epoch_kept"] == 0 else row["test_shrunk"]
+
+
 def summarize(rows):
-    """A markdown table, one line per setting and model group (the linear baseline apart
-    from the networks): fits, how many the shrunk forecast made better / worse / left
-    as kept on the test months (relative change beyond 1e-4), and the geometric means
-    of the test MSE over the table's linear baseline, kept and shrunk."""
+    """A markdown table, one line per setting, horizon and model group (the linear
+    baseline apart from the networks): fits, and how many kept a trained epoch; how many
+    the shrunk forecast made better / worse / left as kept on the test months (relative
+    change beyond 1e-4); the geometric means of the test MSE over the table's linear
+    baseline as kept, shrunk always, and shrunk only where a trained epoch was kept; the
+    median ``alpha``."""
     groups = {}
     for r in rows:
         group = "linear" if r["model"] == "linear" else "networks"
-        groups.setdefault((r["dataset"], r["features"], group), []).append(r)
-    lines = ["| setting | models | fits | shrunk better / worse / same | kept / linear | "
-             "shrunk / linear | median alpha |", "|---|---|---|---|---|---|---|"]
-    order = lambda key: (list(BENCHMARKS).index(key[0]), key[1], key[2] == "linear")  # noqa: E731
-    for (dataset, features, group), rs in sorted(groups.items(), key=lambda g: order(g[0])):
-        kept = np.array([r["test_kept"] / r["test_linear_baseline"] for r in rs])
-        shrunk = np.array([r["test_shrunk"] / r["test_linear_baseline"] for r in rs])
+        groups.setdefault((r["dataset"], r["features"], r["horizon"], group), []).append(r)
+    lines = ["| setting | horizon | models | fits | trained epoch kept | shrunk: better / "
+             "worse / same | kept / linear | shrunk / linear | shrunk where trained kept / "
+             "linear | median alpha |", "|---|---|---|---|---|---|---|---|---|---|"]
+    order = lambda key: (list(BENCHMARKS).index(key[0]), key[1], key[2], key[3] == "linear")  # noqa: E731
+    geometric = lambda ratios: np.exp(np.log(ratios).mean())  # noqa: E731
+    for (dataset, features, horizon, group), rs in sorted(groups.items(),
+                                                          key=lambda g: order(g[0])):
+        linear = np.array([r["test_linear_baseline"] for r in rs])
+        kept = np.array([r["test_kept"] for r in rs]) / linear
+        shrunk = np.array([r["test_shrunk"] for r in rs]) / linear
+        where_kept = np.array([shrunk_where_kept(r) for r in rs]) / linear
         change = shrunk / kept - 1
         counts = (int((change < -1e-4).sum()), int((change > 1e-4).sum()),
                   int((abs(change) <= 1e-4).sum()))
         seeds = sorted({r["random_state"] for r in rs})
         lines.append(
-            f"| {dataset} \"{features}\" | {group} | {len(rs)} (seeds "
-            f"{seeds[0]}-{seeds[-1]}) | {' / '.join(map(str, counts))} | "
-            f"{np.exp(np.log(kept).mean()):.4f} | {np.exp(np.log(shrunk).mean()):.4f} | "
+            f"| {dataset} \"{features}\" | {horizon} | {group} | {len(rs)} (seeds "
+            f"{seeds[0]}-{seeds[-1]}) | {sum(r['best_epoch_kept'] > 0 for r in rs)} | "
+            f"{' / '.join(map(str, counts))} | {geometric(kept):.4f} | "
+            f"{geometric(shrunk):.4f} | {geometric(where_kept):.4f} | "
             f"{np.median([r['alpha'] for r in rs]):.2f} |")
     return "\n".join(lines)
 

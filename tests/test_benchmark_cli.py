@@ -647,20 +647,27 @@ def test_shrunk_head_factor_is_the_clipped_least_squares_step():
 
 def test_shrunk_head_summary_counts_and_averages_each_setting():
     summarize = _load_script("shrunk_head").summarize
-    row = {"dataset": "ETTh2", "features": "M", "test_linear_baseline": 2.0}
+    row = {"dataset": "ETTh2", "features": "M", "horizon": 96, "test_linear_baseline": 2.0,
+           "best_epoch_kept": 3}
     rows = [dict(row, model="rnn-dot", random_state=0, test_kept=2.0, test_shrunk=1.0,
                  alpha=0.5),
             dict(row, model="rnn-dot", random_state=1, test_kept=2.0, test_shrunk=4.0,
-                 alpha=0.1),
+                 alpha=0.1, best_epoch_kept=0),
             dict(row, model="variate", random_state=0, test_kept=1.0, test_shrunk=1.0,
                  alpha=1.0),
             dict(row, dataset="ETTh1", model="linear", random_state=0, test_kept=2.0,
-                 test_shrunk=2.0, alpha=0.0)]
+                 test_shrunk=2.0, alpha=0.0, best_epoch_kept=0)]
     lines = summarize(rows).splitlines()[2:]
-    assert lines[0] == '| ETTh1 "M" | linear | 1 (seeds 0-0) | 0 / 0 / 1 | 1.0000 | 1.0000 | 0.00 |'
-    # networks: kept 1, 1, 0.5 and shrunk 0.5, 2, 0.5 of the linear baseline
-    assert lines[1] == ('| ETTh2 "M" | networks | 3 (seeds 0-1) | 1 / 1 / 1 | '
-                        f"{0.5 ** (1 / 3):.4f} | {0.5 ** (1 / 3):.4f} | 0.50 |")
+    assert lines[0] == ('| ETTh1 "M" | 96 | linear | 1 (seeds 0-0) | 0 | 0 / 0 / 1 | 1.0000 | '
+                        '1.0000 | 1.0000 | 0.00 |')
+    # networks: kept 1, 1, 0.5, shrunk 0.5, 2, 0.5 and, where a trained epoch was kept,
+    # 0.5, 1 (epoch 0 kept: as kept), 0.5 of the linear baseline
+    third = 0.5 ** (1 / 3)
+    assert lines[1] == ('| ETTh2 "M" | 96 | networks | 3 (seeds 0-1) | 2 | 1 / 1 / 1 | '
+                        f"{third:.4f} | {third:.4f} | {0.25 ** (1 / 3):.4f} | 0.50 |")
+    # another horizon is another line
+    lines = summarize(rows + [dict(rows[0], horizon=192)]).splitlines()[2:]
+    assert [line.split(" | ")[1] for line in lines] == ["96", "96", "192"]
 
 
 @needs_data
