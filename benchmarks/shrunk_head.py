@@ -153,20 +153,22 @@ def shrunk_where_kept(row):
 
 
 def summarize(rows):
-    """A markdown table, one line per setting, horizon and model group (the linear
-    baseline apart from the networks): fits, and how many kept a trained epoch; how many
-    the shrunk forecast made better / worse / left as kept on the test months (relative
-    change beyond 1e-4); the geometric means of the test MSE over the table's linear
-    baseline as kept, shrunk always, and shrunk only where a trained epoch was kept; the
-    median ``alpha``."""
+    """A markdown table, one line per setting, horizon and model group (the networks:
+    the RNNs and variate tokens; patch tokens and the linear baseline apart): fits, and
+    how many kept a trained epoch; how many the shrunk forecast made better / worse /
+    left as kept on the test months (relative change beyond 1e-4); the geometric means
+    of the test MSE over the table's linear baseline as kept, shrunk always, and shrunk
+    only where a trained epoch was kept; the median ``alpha``."""
     groups = {}
     for r in rows:
-        group = "linear" if r["model"] == "linear" else "networks"
+        group = r["model"] if r["model"] in ("linear", "patch") else "networks"
         groups.setdefault((r["dataset"], r["features"], r["horizon"], group), []).append(r)
     lines = ["| setting | horizon | models | fits | trained epoch kept | shrunk: better / "
              "worse / same | kept / linear | shrunk / linear | shrunk where trained kept / "
              "linear | median alpha |", "|---|---|---|---|---|---|---|---|---|---|"]
-    order = lambda key: (list(BENCHMARKS).index(key[0]), key[1], key[2], key[3] == "linear")  # noqa: E731
+    groups_order = ("networks", "patch", "linear")
+    order = lambda key: (list(BENCHMARKS).index(key[0]), key[1], key[2],  # noqa: E731
+                         groups_order.index(key[3]))
     geometric = lambda ratios: np.exp(np.log(ratios).mean())  # noqa: E731
     for (dataset, features, horizon, group), rs in sorted(groups.items(),
                                                           key=lambda g: order(g[0])):

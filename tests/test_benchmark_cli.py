@@ -665,9 +665,10 @@ def test_shrunk_head_summary_counts_and_averages_each_setting():
     third = 0.5 ** (1 / 3)
     assert lines[1] == ('| ETTh2 "M" | 96 | networks | 3 (seeds 0-1) | 2 | 1 / 1 / 1 | '
                         f"{third:.4f} | {third:.4f} | {0.25 ** (1 / 3):.4f} | 0.50 |")
-    # another horizon is another line
-    lines = summarize(rows + [dict(rows[0], horizon=192)]).splitlines()[2:]
-    assert [line.split(" | ")[1] for line in lines] == ["96", "96", "192"]
+    # another horizon is another line, and patch tokens are a group of their own
+    lines = summarize(rows + [dict(rows[0], horizon=192), dict(rows[0], model="patch")])
+    assert [line.split(" | ")[1:3] for line in lines.splitlines()[2:]] == [
+        ["96", "linear"], ["96", "networks"], ["96", "patch"], ["192", "networks"]]
 
 
 @needs_data
