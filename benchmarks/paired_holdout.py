@@ -18,9 +18,7 @@ hold-out saw")::
     python benchmarks/paired_holdout.py ETTh1:M ETTh2:MS --seeds 3
 """
 
-import argparse
 import copy
-import json
 import sys
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+import experiments  # noqa: E402
 import longterm  # noqa: E402
 
 OUT = Path(__file__).parent / "results" / "longterm-paired-holdout.jsonl"
@@ -97,33 +96,8 @@ def compare(dataset, features, model_name, seed, data_home, max_rows=None,
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("settings", nargs="+", help="DATASET:FEATURES, e.g. ETTh1:M")
-    parser.add_argument("--models", nargs="+", default=list(RNNS), choices=RNNS)
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--first-seed", type=int, default=0,
-                        help="seeds first-seed .. first-seed + seeds - 1")
-    parser.add_argument("--data-home", default=None)
-    parser.add_argument("--max-rows", type=int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--max-train-windows", type=int, default=None,
-                        help=argparse.SUPPRESS)
-    parser.add_argument("--max-epochs", type=int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--lookback", type=int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--horizon", type=int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--out", default=str(OUT))
-    args = parser.parse_args(argv)
-    meta = longterm._meta()
-    for setting in args.settings:
-        dataset, features = setting.split(":")
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            for model_name in args.models:
-                row = compare(dataset, features, model_name, seed, args.data_home,
-                              args.max_rows, args.max_train_windows, args.max_epochs,
-                              args.lookback, args.horizon)
-                row["meta"] = meta
-                with open(args.out, "a") as f:
-                    f.write(json.dumps(row) + "\n")
-                print(json.dumps({k: v for k, v in row.items() if k != "meta"}), flush=True)
+    experiments.run_settings(argv, description=__doc__.splitlines()[0], compare=compare,
+                             models=RNNS, seeds=3, out=OUT)
 
 
 if __name__ == "__main__":

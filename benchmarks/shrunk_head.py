@@ -17,7 +17,6 @@ the shrunk forecast. Printed and appended to ``results/longterm-shrunk-head.json
     python benchmarks/shrunk_head.py summary    # the table of docs/real_data.md
 """
 
-import argparse
 import copy
 import json
 import sys
@@ -30,6 +29,7 @@ from skorch.callbacks import Callback
 from sklattn.datasets import BENCHMARKS
 
 sys.path.insert(0, str(Path(__file__).parent))
+import experiments  # noqa: E402
 import longterm  # noqa: E402
 
 OUT = Path(__file__).parent / "results" / "longterm-shrunk-head.jsonl"
@@ -196,31 +196,8 @@ def main(argv=None):
         with open(argv[1] if len(argv) > 1 else OUT) as f:
             print(summarize([json.loads(line) for line in f]))
         return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("settings", nargs="+", help="DATASET:FEATURES, e.g. ETTh1:M")
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=CHOICES)
-    parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--first-seed", type=int, default=0,
-                        help="seeds first-seed .. first-seed + seeds - 1")
-    parser.add_argument("--data-home", default=None)
-    parser.add_argument("--max-rows", type=int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--max-epochs", type=int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--lookback", type=int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--horizon", type=int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--out", default=str(OUT))
-    args = parser.parse_args(argv)
-    meta = longterm._meta()
-    for setting in args.settings:
-        dataset, features = setting.split(":")
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            for model_name in args.models:
-                row = compare(dataset, features, model_name, seed, args.data_home,
-                              max_rows=args.max_rows, max_epochs=args.max_epochs,
-                              lookback=args.lookback, horizon=args.horizon)
-                row["meta"] = meta
-                with open(args.out, "a") as f:
-                    f.write(json.dumps(row) + "\n")
-                print(json.dumps({k: v for k, v in row.items() if k != "meta"}), flush=True)
+    experiments.run_settings(argv, description=__doc__.splitlines()[0], compare=compare,
+                             models=MODELS, choices=CHOICES, seeds=1, out=OUT)
 
 
 if __name__ == "__main__":
