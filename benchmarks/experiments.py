@@ -1,13 +1,28 @@
-"""The command line the long-term experiments share (``paired_holdout.py``,
-``shrunk_head.py``): for each ``DATASET:FEATURES`` setting, seed and model, one call of
-the experiment's ``compare``, its row appended to a JSON-lines file and printed."""
+"""What the long-term experiments share (``paired_holdout.py``, ``shrunk_head.py``): a
+module's forecasts of the hold-out windows, and the command line (for each
+``DATASET:FEATURES`` setting, seed and model, one call of the experiment's ``compare``,
+its row appended to a JSON-lines file and printed)."""
 
 import argparse
 import json
 
 import longterm
+import torch
 
-__all__ = ["run_settings"]
+__all__ = ["holdout_forecasts", "run_settings"]
+
+
+def holdout_forecasts(net, module, dataset):
+    """Forecasts and targets of the hold-out windows, float64 arrays of shape
+    (n_windows, horizon * n_targets), in the units early stopping scores (``module`` is
+    put in eval mode)."""
+    forecasts, targets = [], []
+    module.eval()
+    with torch.inference_mode():
+        for Xb, yb in net.get_iterator(dataset, training=False):
+            forecasts.append(module(Xb.to(torch.float32)).reshape(len(yb), -1).double())
+            targets.append(yb.reshape(len(yb), -1).double())
+    return torch.cat(forecasts).cpu().numpy(), torch.cat(targets).cpu().numpy()
 
 
 def run_settings(argv, *, description, compare, models, choices=None, seeds=1, out):

@@ -36,13 +36,8 @@ RNNS = ("rnn-none", "rnn-dot", "rnn-general", "rnn-additive", "rnn-recurrent")
 def window_losses(net, module, dataset):
     """Each window's squared error (mean over its horizon steps and targets), in the
     units early stopping scores: their mean is the net's hold-out loss."""
-    losses = []
-    with torch.inference_mode():
-        for Xb, yb in net.get_iterator(dataset, training=False):
-            forecast = module(Xb.to(torch.float32)).reshape(len(yb), -1)
-            error = (forecast - yb.reshape(len(yb), -1).to(forecast.dtype)) ** 2
-            losses.append(error.mean(1).double().cpu().numpy())
-    return np.concatenate(losses)
+    forecasts, targets = experiments.holdout_forecasts(net, module, dataset)
+    return ((forecasts - targets) ** 2).mean(1)
 
 
 def start_of(model):

@@ -23,7 +23,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 from skorch.callbacks import Callback
 
 from sklattn.datasets import BENCHMARKS
@@ -48,18 +47,6 @@ class Snapshots(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         self.states_.append(copy.deepcopy(net.module_.state_dict()))
-
-
-def holdout_forecasts(net, module, dataset):
-    """Forecasts and targets of the hold-out windows, flattened per window, in the units
-    early stopping scores."""
-    forecasts, targets = [], []
-    module.eval()
-    with torch.inference_mode():
-        for Xb, yb in net.get_iterator(dataset, training=False):
-            forecasts.append(module(Xb.to(torch.float32)).reshape(len(yb), -1).double())
-            targets.append(yb.reshape(len(yb), -1).double())
-    return torch.cat(forecasts).numpy(), torch.cat(targets).numpy()
 
 
 def shrink_factor(anchor, trained, target):
@@ -116,11 +103,11 @@ def compare(dataset, features, model_name, seed, data_home, **fit_options):
     anchor_name = min(scores, key=scores.get)
     anchor_state = candidates[anchor_name]
     module.load_state_dict(anchor_state)
-    anchor_h, target_h = holdout_forecasts(net, module, valid)
+    anchor_h, target_h = experiments.holdout_forecasts(net, module, valid)
     trained = []
     for epoch, state in enumerate(snapshots.states_[1:], start=1):
         module.load_state_dict(state)
-        forecast_h, _ = holdout_forecasts(net, module, valid)
+        forecast_h, _ = experiments.holdout_forecasts(net, module, valid)
         trained.append((float(np.mean((forecast_h - target_h) ** 2)), epoch, forecast_h))
     loss_b, best, best_h = min(trained, key=lambda t: t[0])
     alpha = shrink_factor(anchor_h, best_h, target_h)
