@@ -102,7 +102,8 @@ class EpochCheckpoint(Callback):
         if stopper is not None:
             stopping = {"misses_": stopper.misses_,
                         "dynamic_threshold_": float(stopper.dynamic_threshold_),
-                        "best_epoch_": int(stopper.best_epoch_)}
+                        "best_epoch_": int(stopper.best_epoch_),
+                        "shrink_factor_": getattr(stopper, "shrink_factor_", None)}
             if stopper.best_model_weights_ is not None:
                 files["best"] = f"best-{tag}.safetensors"
                 best = {k: v.detach().cpu().contiguous()
@@ -145,5 +146,6 @@ def restore(net, dirname):
         stopper.misses_ = stopping["misses_"]
         stopper.dynamic_threshold_ = stopping["dynamic_threshold_"]
         stopper.best_epoch_ = stopping["best_epoch_"]
+        stopper.shrink_factor_ = stopping.get("shrink_factor_")
         best = files.get("best")
         stopper.best_model_weights_ = None if best is None else load_file(directory / best)

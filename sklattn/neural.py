@@ -86,6 +86,10 @@ class NeuralForecasterBase(WindowForecasterBase):
         the last-value forecast (output layer zeroed), or, where a linear map starts at
         its least-squares fit (the linear baseline, the RNN's ``linear_skip``), that
         start, whichever scored lower.
+    shrink_factor_ : float
+        The fraction of the kept trained epoch's departure from epoch 0 that the model
+        keeps: below 1 only with ``shrink_to_epoch0``; 0.0 when epoch 0 was kept
+        (``best_epoch_`` 0), 1.0 when a trained epoch is kept whole.
     net_ : skorch.NeuralNetRegressor
         The trained net. ``net_.module_`` is the
         :class:`~sklattn.nn.normalization.WindowNormalization` wrapper and
@@ -259,7 +263,8 @@ class NeuralForecasterBase(WindowForecasterBase):
             callbacks.append(("early_stopping", EarlyStoppingWithBaseline(
                 monitor="valid_loss", patience=self.patience, load_best=True,
                 baseline=last_value_forecast if self._has_baseline() else None,
-                score_start=warm is not None)))
+                score_start=warm is not None,
+                shrink=self.shrink_to_epoch0 and self.quantiles is None)))
         if self.checkpoint_dir is not None:
             # After early stopping: it restores early stopping's state after that resets
             # it, and saves the final model after the best weights are back.
@@ -353,6 +358,9 @@ class NeuralForecasterBase(WindowForecasterBase):
         stopper = dict(self.net_.callbacks_).get("early_stopping")
         self.best_epoch_ = (int(stopper.best_epoch_) if stopper is not None
                             else len(self.net_.history))
+        shrunk = None if stopper is None else getattr(stopper, "shrink_factor_", None)
+        self.shrink_factor_ = (0.0 if self.best_epoch_ == 0
+                               else 1.0 if shrunk is None else float(shrunk))
         if self.early_stopping:  # the early-stopping hold-out: never trained on
             self._calibrate_on_holdout(X3, y3)
 

@@ -87,6 +87,17 @@ SHARED_PARAMETERS = {
         "when none does, the fitted model is that forecast (``best_epoch_`` is 0). It "
         "needs a target among the input features (otherwise, or with None, early "
         "stopping keeps the best trained epoch).")),
+    "shrink_to_epoch0": ("bool", (
+        "When early stopping keeps a trained epoch and there is an epoch 0 (the "
+        "last-value forecast of ``baseline``, or a least-squares start), keep only the "
+        "fraction ``shrink_factor_`` of the trained forecast's departure from epoch 0's: "
+        "the forecast becomes ``a + s (f - a)``, ``a`` epoch 0's and ``f`` the trained "
+        "epoch's, with ``s`` in [0, 1] the factor that minimises the squared error on the "
+        "early-stopping hold-out. It is written into the weights (the output layers "
+        "and the last value's weight move, the encoder stays), so ``predict`` costs the "
+        "same; it is kept only where it lowers the hold-out error. Off for quantile "
+        "forecasts (``quantiles``) and without early stopping. See docs/real_data.md "
+        "for what it did on the benchmark.")),
     "early_stopping": ("bool", (
         "Hold out the last ``validation_fraction`` of the windows (after a gap of "
         "``lookback + horizon - 1`` windows, so no validation step is seen in training), "
@@ -147,6 +158,7 @@ SHARED_CONSTRAINTS = {
     "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
     "quantiles": [list, tuple, None],
     "baseline": [StrOptions({"last"}), None],
+    "shrink_to_epoch0": ["boolean"],
     "early_stopping": ["boolean"],
     "patience": [Interval(Integral, 1, None, closed="left")],
     "random_state": ["random_state"],

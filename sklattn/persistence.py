@@ -21,11 +21,12 @@ import torch
 __all__ = ["load", "save"]
 
 FORMAT = "sklattn.estimator"
-FORMAT_VERSION = 5  # 2: large numeric fitted attributes are tensors named "fitted:<name>"
+FORMAT_VERSION = 6  # 2: large numeric fitted attributes are tensors named "fitted:<name>"
 # 3: "last" normalisation scaled by the window's spread (and the last-value baseline's
 # flag in the state): weights saved before that forecast differently.
 # 4: TransformerForecaster(linear_skip) and LinearForecaster(init) added.
 # 5: TransformerForecaster(attention_dropout) added.
+# 6: shrink_to_epoch0 (and shrink_factor_) added; the last value's weight a float.
 OLDEST_FORMAT_VERSION = 3
 # Parameters added in a format version, with the values that describe the models of files
 # written before it (their modules have no skip; their linear maps started at random;
@@ -34,10 +35,16 @@ OLDEST_FORMAT_VERSION = 3
 _ADDED_PARAMETERS = {
     4: {"TransformerForecaster": {"linear_skip": False}, "LinearForecaster": {"init": "random"}},
     5: {"TransformerForecaster": {"attention_dropout": lambda params: params["dropout"]}},
+    6: {name: {"shrink_to_epoch0": False}
+        for name in ("AttentionRNNRegressor", "TransformerForecaster", "LinearForecaster")},
 }
-# Fitted attributes added in a format version, as functions of the loaded parameters.
+# Fitted attributes added in a format version, as functions of the loaded parameters and
+# fitted attributes.
 _ADDED_ATTRIBUTES = {
-    5: {"TransformerForecaster": {"attention_dropout_": lambda params: params["dropout"]}},
+    5: {"TransformerForecaster": {
+        "attention_dropout_": lambda params, fitted: params["dropout"]}},
+    6: {name: {"shrink_factor_": lambda params, fitted: float(fitted["best_epoch_"] > 0)}
+        for name in ("AttentionRNNRegressor", "TransformerForecaster", "LinearForecaster")},
 }
 
 # Numeric fitted arrays larger than this (e.g. the calibration residuals of
@@ -291,7 +298,7 @@ def load(path):
         for added_in, by_estimator in _ADDED_ATTRIBUTES.items():
             if version < added_in:
                 for name, value in by_estimator.get(metadata["estimator"], {}).items():
-                    fitted.setdefault(name, value(params))
+                    fitted.setdefault(name, value(params, fitted))
         for name, value in fitted.items():
             setattr(estimator, name, value)
         for key in [k for k in tensors if k.startswith(_FITTED_PREFIX)]:

@@ -14,6 +14,9 @@ ESTIMATORS = {
     "rnn": "AttentionRNNRegressor(hidden_size=8, max_epochs=8, patience=3, n_threads=1, "
            "random_state=3)",
     "linear": "LinearForecaster(max_epochs=8, n_threads=1, random_state=3)",
+    # Shrunk at the end toward epoch 0 (the last value), which the resumed fit recomputes.
+    "linear-shrunk": "LinearForecaster(init='random', shrink_to_epoch0=True, max_epochs=8, "
+                     "n_threads=1, random_state=3)",
 }
 
 
@@ -61,6 +64,8 @@ def test_killed_fit_resumes_to_the_uninterrupted_result(name, tmp_path):
     uninterrupted = _make(name).fit(X, y)
     assert len(uninterrupted.net_.history) == len(history)
     np.testing.assert_array_equal(resumed.predict(X), uninterrupted.predict(X))
+    assert resumed.shrink_factor_ == uninterrupted.shrink_factor_
+    assert (resumed.shrink_factor_ < 1) == ("shrunk" in name)
 
 
 def test_finished_checkpoint_gives_the_model_back_and_others_are_refused(tmp_path):

@@ -145,11 +145,17 @@ def test_older_format_whose_forecasts_differ_is_refused_with_advice(fitted, tmp_
         load(tmp_path / "m.sklattn")
 
 
+# Before format 6 there was no shrink_to_epoch0 (nor shrink_factor_).
+_BEFORE_6 = {"shrink_to_epoch0": False}
+
+
 @pytest.mark.parametrize("version, name, added, known", [
-    (3, "patch", {"linear_skip": False, "attention_dropout": 0.2}, {}),
-    (3, "linear", {"init": "random"}, {}),
+    (3, "patch", {"linear_skip": False, "attention_dropout": 0.2, **_BEFORE_6}, {}),
+    (3, "linear", {"init": "random", **_BEFORE_6}, {}),
     # before format 5 the attention weights took the `dropout` rate
-    (4, "patch", {"attention_dropout": 0.3}, {"dropout": 0.3}),
+    (4, "patch", {"attention_dropout": 0.3, **_BEFORE_6}, {"dropout": 0.3}),
+    (5, "rnn", _BEFORE_6, {}),
+    (5, "linear", _BEFORE_6, {"max_epochs": 1, "early_stopping": False}),
 ])
 def test_older_files_load_with_the_parameters_their_models_had(version, name, added, known,
                                                                lagged_windows, tmp_path,
@@ -166,7 +172,8 @@ def test_older_files_load_with_the_parameters_their_models_had(version, name, ad
 
     def older_attributes(estimator):  # nor their resolved values
         json_attributes, tensors = fitted_attributes(estimator)
-        return {k: v for k, v in json_attributes.items() if k[:-1] not in added}, tensors
+        missing = {k + "_" for k in added} | {"shrink_factor_"}
+        return {k: v for k, v in json_attributes.items() if k not in missing}, tensors
 
     monkeypatch.setattr(persistence, "FORMAT_VERSION", version)
     monkeypatch.setattr(persistence, "_hyperparameters", as_older_format)
@@ -177,7 +184,24 @@ def test_older_files_load_with_the_parameters_their_models_had(version, name, ad
     assert loaded.get_params() == model.get_params()
     if name == "patch":
         assert loaded.attention_dropout_ == model.attention_dropout_
+    assert loaded.shrink_factor_ == model.shrink_factor_ == float(model.best_epoch_ > 0)
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_a_last_value_flag_saved_as_a_bool_loads_as_its_weight(lagged_windows):
+    # before format 6 the last value's weight was a bool buffer
+    X, y = lagged_windows
+    model = ESTIMATORS["rnn"]().set_params(max_epochs=1, early_stopping=False).fit(X, y)
+    naive = NaiveForecaster().fit(X, y).predict(X)
+    for flag, expected in [(False, model.predict(X)), (True, naive)]:
+        state = model.net_.module_.state_dict()
+        if flag:
+            model.net_.module_.forecaster.zero_output()
+            state = model.net_.module_.state_dict()
+        state["last_value"] = torch.tensor(flag)
+        model._restore_net(state)
+        assert model.net_.module_.last_value.dtype == torch.float32
+        np.testing.assert_allclose(model.predict(X), expected, atol=1e-5)
 
 
 def test_failed_save_leaves_no_file(fitted, tmp_path, monkeypatch):

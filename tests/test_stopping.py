@@ -1,12 +1,14 @@
 """Early stopping with the last-value forecast as epoch 0 (sklattn/stopping.py,
-baseline="last")."""
+baseline="last"), and shrinking a kept trained epoch toward epoch 0 (shrink_to_epoch0)."""
 
 import pickle
 import warnings
+from copy import deepcopy
 
 import numpy as np
 import pandas as pd
 import pytest
+from skorch.callbacks import Callback
 
 import sklattn
 from sklattn import (
@@ -16,6 +18,7 @@ from sklattn import (
     TransformerForecaster,
     make_windows,
 )
+from sklattn.nn.normalization import WindowNormalization
 
 # Random starts: a least-squares start is a second epoch 0 candidate (test_warmstart.py).
 ESTIMATORS = {
@@ -127,3 +130,137 @@ def test_without_a_baseline_or_a_target_among_the_inputs_there_is_none(walk, par
     stopper = dict(model.net_.callbacks_)["early_stopping"]
     assert stopper.baseline_score_ is None
     assert model.best_epoch_ >= 1
+
+
+# -- shrink_to_epoch0 ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seasonal():
+    """A noisy season, a slow walk and noise: the trained epochs keep gains on the
+    hold-out that a fraction of them fits better."""
+    rng = np.random.default_rng(0)
+    t = np.arange(800)
+    frame = pd.DataFrame({"a": np.sin(2 * np.pi * t / 24) + 0.3 * rng.standard_normal(800),
+                          "b": np.cumsum(rng.standard_normal(800)) * 0.1 + t / 400,
+                          "x": rng.standard_normal(800)})
+    return make_windows(frame, lookback=24, horizon=4, targets=["a", "b"])
+
+
+# Settings (seed, epochs) whose kept trained epoch is shrunk (0 < factor < 1) on
+# `seasonal`, with each kind of epoch 0: the last value, or a least-squares start.
+SHRUNK = {
+    "linear, last value": lambda: LinearForecaster(init="random", max_epochs=6,
+                                                   random_state=0),
+    "rnn, least-squares start": lambda: AttentionRNNRegressor(hidden_size=8, lr=1e-2,
+                                                              max_epochs=8, random_state=1),
+    "timestep, least-squares start": lambda: TransformerForecaster(
+        tokens="timestep", d_model=8, n_layers=1, d_ff=16, max_epochs=6, random_state=1),
+    "patch, least-squares start": lambda: TransformerForecaster(
+        tokens="patch", d_model=8, n_layers=1, d_ff=16, lr=1e-2, max_epochs=8,
+        random_state=2),
+    "variate, least-squares start": lambda: TransformerForecaster(
+        tokens="variate", d_model=8, n_layers=1, d_ff=16, max_epochs=6, random_state=0),
+}
+
+
+class RecordStart(Callback):
+    """The module's weights when training begins (after the least-squares start)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.state = deepcopy(net.module_.state_dict())
+
+
+def _epoch0_forecast(model, start, X, y, Xnew):
+    """Epoch 0's forecast of ``Xnew``: the last value or the module's start, whichever
+    early stopping scored lower."""
+    stopper = dict(model.net_.callbacks_)["early_stopping"]
+    if stopper.start_score_ is None or (stopper.baseline_score_ is not None
+                                        and stopper.baseline_score_ < stopper.start_score_):
+        return NaiveForecaster().fit(X, y).predict(Xnew)
+    at_start = deepcopy(model)
+    at_start.net_.module_.load_state_dict(start)
+    return at_start.predict(Xnew)
+
+
+@pytest.mark.parametrize("name", SHRUNK)
+def test_shrinking_keeps_the_holdouts_least_squares_fraction_of_the_trained_change(
+        seasonal, name):
+    X, y = seasonal
+    record = RecordStart()
+    shrunk = SHRUNK[name]().set_params(shrink_to_epoch0=True, callbacks=[record]).fit(X, y)
+    whole = SHRUNK[name]().fit(X, y)  # the same training: shrinking acts only at its end
+    assert shrunk.best_epoch_ == whole.best_epoch_ >= 1
+    assert whole.shrink_factor_ == 1.0
+    factor = shrunk.shrink_factor_
+    assert 0 < factor < 1
+    n_holdout = shrunk._holdout_size(len(X))
+    a = _epoch0_forecast(whole, record.state, X, y, X)
+    f = whole.predict(X)
+    # the factor is the least-squares one on the hold-out windows (NumPy, float64)
+    change = (f - a)[-n_holdout:].astype(np.float64).ravel()
+    residual = (np.asarray(y) - a)[-n_holdout:].astype(np.float64).ravel()
+    assert factor == pytest.approx(change @ residual / (change @ change), rel=1e-4)
+    # written into the weights exactly, on every window
+    blend = a + factor * (f - a)
+    np.testing.assert_allclose(shrunk.predict(X), blend, rtol=1e-5,
+                               atol=1e-5 * np.abs(blend).max())
+    holdout_mse = [np.mean((m.predict(X[-n_holdout:]) - y[-n_holdout:]) ** 2)
+                   for m in (shrunk, whole)]
+    assert holdout_mse[0] < holdout_mse[1]
+
+
+def test_shrunk_weights_are_kept_only_where_they_lower_the_holdout_error(seasonal,
+                                                                          monkeypatch):
+    X, y = seasonal
+    whole = SHRUNK["rnn, least-squares start"]().fit(X, y)
+
+    def overshoot(module, start, factor):  # a blend far from the one asked for
+        original_shrink_toward(module, start, 5.0)
+
+    original_shrink_toward = WindowNormalization.shrink_toward
+    monkeypatch.setattr(WindowNormalization, "shrink_toward", overshoot)
+    model = SHRUNK["rnn, least-squares start"]().set_params(shrink_to_epoch0=True).fit(X, y)
+    assert model.shrink_factor_ == 1.0
+    np.testing.assert_array_equal(model.predict(X), whole.predict(X))
+
+
+@pytest.mark.parametrize("params", [{"quantiles": (0.1, 0.9)}, {"early_stopping": False},
+                                    {"shrink_to_epoch0": False}])
+def test_without_shrinking_the_trained_epoch_is_kept_whole(seasonal, params):
+    X, y = seasonal
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # early_stopping=False: no hold-out
+        model = SHRUNK["timestep, least-squares start"]().set_params(
+            **{"shrink_to_epoch0": True, **params}).fit(X, y)
+        plain = SHRUNK["timestep, least-squares start"]().set_params(
+            **{"shrink_to_epoch0": False, **params}).fit(X, y)
+    assert model.shrink_factor_ == 1.0
+    np.testing.assert_array_equal(model.predict(X), plain.predict(X))
+
+
+def test_epoch0_kept_has_shrink_factor_zero(walk):
+    X, y = walk
+    model = LinearForecaster(init="random", max_epochs=3, patience=2, lr=5.0, random_state=0,
+                             shrink_to_epoch0=True).fit(X, y)
+    assert model.best_epoch_ == 0 and model.shrink_factor_ == 0.0
+    np.testing.assert_allclose(model.predict(X), NaiveForecaster().fit(X, y).predict(X),
+                               atol=1e-5)
+
+
+def test_a_shrunk_model_pickles_saves_and_resumes_from_its_checkpoint(seasonal, tmp_path):
+    X, y = seasonal
+    model = SHRUNK["linear, last value"]().set_params(
+        shrink_to_epoch0=True, checkpoint_dir=tmp_path / "ckpt").fit(X, y)
+    assert 0 < model.shrink_factor_ < 1
+    expected = model.predict(X)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict(X), expected)
+    sklattn.save(model, tmp_path / "model.sklattn")
+    loaded = sklattn.load(tmp_path / "model.sklattn")
+    assert loaded.shrink_factor_ == model.shrink_factor_
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+    # the finished checkpoint holds the shrunk model, and early stopping's factor
+    resumed = SHRUNK["linear, last value"]().set_params(
+        shrink_to_epoch0=True, checkpoint_dir=tmp_path / "ckpt").fit(X, y)
+    assert resumed.shrink_factor_ == model.shrink_factor_
+    np.testing.assert_array_equal(resumed.predict(X), expected)

@@ -136,7 +136,8 @@ class AttentionRNNRegressor(NeuralForecasterBase):
                  lookback=None, max_epochs=50, batch_size=64, predict_batch_size=1024, lr=3e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  quantiles=None,
-                 baseline="last", early_stopping=True, validation_fraction=0.1, patience=8,
+                 baseline="last", shrink_to_epoch0=False, early_stopping=True,
+                 validation_fraction=0.1, patience=8,
                  random_state=None,
                  device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
                  compile=False, verbose=0, progress="auto", callbacks=None):
@@ -163,6 +164,7 @@ class AttentionRNNRegressor(NeuralForecasterBase):
         self.max_grad_norm = max_grad_norm
         self.quantiles = quantiles
         self.baseline = baseline
+        self.shrink_to_epoch0 = shrink_to_epoch0
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .targets import TargetSelect
+from .targets import TargetSelect, zero_layers
 
 __all__ = ["LeastSquares", "WindowLinear", "moving_average"]
 
@@ -48,10 +48,11 @@ class WindowLinear(nn.Module):
 
     def zero_output(self):
         """Zero the maps: the forecast is then 0 for every window."""
-        for layer in self.maps():
-            nn.init.zeros_(layer.weight)
-            nn.init.zeros_(layer.bias)
-        self.select.zero_output()
+        zero_layers(self.output_layers())
+
+    def output_layers(self):
+        """The layers :meth:`zero_output` zeroes: the maps and the target mix."""
+        return self.maps() + self.select.output_layers()
 
     def maps(self):
         """The linear layers from the window to the forecast (the trend's, if any, too)."""

@@ -53,9 +53,11 @@ class WindowNormalization(nn.Module):
         self.forecaster = forecaster
         self.horizon = horizon
         self.method = method
-        # True after to_last_value(): each target that is an input is forecast by its
-        # last value (a buffer, so a saved or pickled model keeps it).
-        self.register_buffer("last_value", torch.tensor(False))
+        # The weight of each known target's last value in its forecast: 1 after
+        # to_last_value() (the forecaster's output is zero: the last-value forecast),
+        # between 0 and 1 after shrink_toward() such a start, else 0. A buffer, so a saved
+        # or pickled model keeps it (files before it held a bool: loaded as 0 or 1).
+        self.register_buffer("last_value", torch.tensor(0.0))
         self.eps = eps
         n_targets = len(target_features)
         known = [t is not None for t in target_features]
@@ -78,7 +80,36 @@ class WindowNormalization(nn.Module):
         that are not inputs are then forecast by their ``target_loc``; a quantile
         forecaster keeps its offsets around the last value."""
         self.forecaster.zero_output()
-        self.last_value.fill_(True)
+        self.last_value.fill_(1.0)
+
+    def shrink_toward(self, start, factor):
+        """Keep ``factor`` of the output layers' change since ``start``, in place.
+
+        Each parameter of the forecaster's ``output_layers()`` (its head, linear skip,
+        target mix) becomes ``start + factor * (now - start)``, and so does the last
+        value's weight; every other weight (the encoder) stays as it is now. Where the
+        forecast is linear in those parameters and they are the only ones that moved
+        or matter at ``start`` (its head zero, or its linear maps fixed since), the
+        forecast becomes exactly ``a + factor * (f - a)``, ``a`` the start's forecast and
+        ``f`` the current one; with a target mix that moved together with the maps below
+        it (a target that is not an input), only approximately.
+
+        Parameters
+        ----------
+        start : dict
+            A ``state_dict()`` of this module: the weights to shrink toward.
+        factor : float
+            1 leaves the module as it is; 0 sets the output layers to ``start``'s.
+        """
+        layers = {id(layer) for layer in self.forecaster.output_layers()}
+        names = ["last_value"] + [
+            f"{prefix}.{name}" for prefix, module in self.named_modules()
+            if id(module) in layers for name, _ in module.named_parameters(recurse=False)]
+        state = self.state_dict()
+        with torch.no_grad():
+            for name in names:
+                begin = start[name].to(state[name])
+                state[name].copy_(begin + factor * (state[name] - begin))
 
     def _stats(self, x):
         """Per-window, per-feature ``(loc, scale)``, each (batch, 1, n_features)."""
@@ -197,7 +228,7 @@ class WindowNormalization(nn.Module):
         if self.last_value:
             last = z[:, -1, self.target_index]  # (B, T): each target's normalised last value
             last = torch.where(self.target_known, last, torch.zeros_like(last))
-            out = out + last[:, None, :, None]
+            out = out + self.last_value * last[:, None, :, None]
         n_levels = out.shape[-1]
         out = out.transpose(2, 3).reshape(batch, self.horizon * n_levels, n_targets)
         out = self.denormalize(out, stats)  # (B, H * L, T)

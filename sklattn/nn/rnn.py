@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .attention import attention_pool, make_score
+from .targets import zero_layers
 
 __all__ = ["AttentionRNN"]
 
@@ -113,10 +114,11 @@ class AttentionRNN(nn.Module):
 
     def zero_output(self):
         """Zero the head (and the skip's maps): the forecast is then 0 for every window."""
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
-        if self.skip is not None:
-            self.skip.zero_output()
+        zero_layers(self.output_layers())
+
+    def output_layers(self):
+        """The layers :meth:`zero_output` zeroes: the head and the skip's."""
+        return [self.head] + ([] if self.skip is None else self.skip.output_layers())
 
     def segment(self, x):
         """The RNN's input sequence: ``x`` itself, or its embedded segments.

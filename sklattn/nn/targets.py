@@ -3,7 +3,14 @@
 import torch
 from torch import nn
 
-__all__ = ["TargetSelect"]
+__all__ = ["TargetSelect", "zero_layers"]
+
+
+def zero_layers(layers):
+    """Zero the weight and bias of each linear layer in ``layers``."""
+    for layer in layers:
+        nn.init.zeros_(layer.weight)
+        nn.init.zeros_(layer.bias)
 
 
 class TargetSelect(nn.Module):
@@ -30,9 +37,11 @@ class TargetSelect(nn.Module):
 
     def zero_output(self):
         """Zero the mix, so that a zero per-feature forecast gives zero for every target."""
-        if self.mix is not None:
-            nn.init.zeros_(self.mix.weight)
-            nn.init.zeros_(self.mix.bias)
+        zero_layers(self.output_layers())
+
+    def output_layers(self):
+        """The mix (if any): the layer :meth:`zero_output` zeroes."""
+        return [] if self.mix is None else [self.mix]
 
     def forward(self, per_feature):
         """(batch, horizon, n_features) -> (batch, horizon, n_targets)."""

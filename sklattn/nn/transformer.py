@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .targets import TargetSelect
+from .targets import TargetSelect, zero_layers
 
 __all__ = ["MultiHeadSelfAttention", "TransformerEncoder", "WindowTransformer"]
 
@@ -201,12 +201,14 @@ class WindowTransformer(nn.Module):
 
     def zero_output(self):
         """Zero the head (and the skip's maps): the forecast is then 0 for every window."""
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        zero_layers(self.output_layers())
+
+    def output_layers(self):
+        """The layers :meth:`zero_output` zeroes: the head, the target mix, the skip's."""
+        layers = [self.head]
         if self.select is not None:
-            self.select.zero_output()
-        if self.skip is not None:
-            self.skip.zero_output()
+            layers += self.select.output_layers()
+        return layers + ([] if self.skip is None else self.skip.output_layers())
 
     def forward(self, x, return_attention=False):
         batch = x.shape[0]
