@@ -77,9 +77,12 @@ def compare(dataset, features, model_name, seed, data_home, **fit_options):
     horizon = fit_options.pop("horizon", None) or horizons[0]
     max_epochs = fit_options.pop("max_epochs", None) or longterm.table_max_epochs(dataset)
     snapshots = Snapshots()
+    # The kept epoch as plain early stopping keeps it (shrinking is what this measures).
+    params = {"shrink_to_epoch0": False} if "shrink_to_epoch0" in longterm.MODELS[
+        model_name]().get_params() else {}
     fitted = longterm.fit_model(dataset, features, model_name, lookback, horizon, max_epochs,
                                 data_home, random_state=seed, extra_callbacks=[snapshots],
-                                **fit_options)
+                                params=params, **fit_options)
     model = fitted["model"]
     net, module = model.net_, model.net_.module_
     stopper = dict(net.callbacks_)["early_stopping"]
