@@ -236,7 +236,8 @@ def run(dataset, features, model_name, lookback, horizon, max_epochs, data_home,
                        epoch_seconds=round(float(sum(history[:, "dur"])), 3))
         row.update(epochs_run=len(history), max_epochs=max_epochs,
                    early_stopping_holdout="valid_loss" in history[-1],
-                   best_epoch=model.best_epoch_)  # 0: the last value or the linear start
+                   best_epoch=model.best_epoch_,  # 0: the last value or the linear start
+                   shrink_factor=model.shrink_factor_)
         stopper = dict(model.net_.callbacks_).get("early_stopping")
         epoch0 = epoch0_losses(stopper)
         if epoch0:
@@ -345,7 +346,8 @@ def load_seed_results(path=SEED_RESULTS, table=None, value="test_mse"):
                 and row["lookback"] == lookback and not row["train_subset"]
                 and not row.get("params")
                 and not _made_before_cached(row.get("meta", {}).get("commit"),
-                                            SEED_ROWS_SINCE[row["model"]]))
+                                            SEED_ROWS_SINCE[row["model"]])
+                and not predates_defaults(row))
 
     def add(row):
         runs = seeds.setdefault((row["dataset"], row["features"], row["model"]), {})
@@ -538,6 +540,20 @@ DEFAULTS_SINCE = {
     # `dropout`, 0.2; patch and variate tokens still do)
     "timestep": "b99c13f",
 }
+# shrink_to_epoch0=True became these models' default at this commit. It acts only where
+# early stopping kept a trained epoch, so an older row that kept epoch 0 is the same model
+# and stands; one that kept a trained epoch predates the default.
+SHRINK_SINCE = {m: "fe9bb13" for m in ["linear", "rnn-none", *RNN_ATTENTION]}
+
+
+def predates_defaults(row):
+    """Whether ``row`` was made before its model's current defaults (``DEFAULTS_SINCE``,
+    and ``SHRINK_SINCE`` for rows that kept a trained epoch)."""
+    commit, model = row.get("meta", {}).get("commit"), row["model"]
+    if model in DEFAULTS_SINCE and made_before(commit, DEFAULTS_SINCE[model]):
+        return True
+    return (model in SHRINK_SINCE and (row.get("best_epoch") or 0) > 0
+            and made_before(commit, SHRINK_SINCE[model]))
 
 
 def made_before(commit, since):
@@ -560,7 +576,7 @@ def _made_before_cached(commit, since):
 
 def missing(results=None, models=None):
     """The runs the table lacks, has only on a subset of the training windows, or has from
-    before its model's current defaults (``DEFAULTS_SINCE``): one line of ``longterm.py``
+    before its model's current defaults (:func:`predates_defaults`): one line of ``longterm.py``
     options each (horizon by horizon, the largest datasets first, so that runs started
     together in that order end about together)."""
     results = load_results() if results is None else results
@@ -573,9 +589,7 @@ def missing(results=None, models=None):
             for model in models or MODELS:
                 for features in ("M", "MS"):
                     row = results.get((dataset, features, horizon, model))
-                    if row is None or row["train_subset"] or (
-                            model in DEFAULTS_SINCE and made_before(
-                                row.get("meta", {}).get("commit"), DEFAULTS_SINCE[model])):
+                    if row is None or row["train_subset"] or predates_defaults(row):
                         line = (f"--datasets {dataset} --features {features} "
                                 f"--models {model} --horizons {horizon}")
                         # last on the line: it wins over one the caller puts first
