@@ -589,7 +589,8 @@ def missing(results=None, models=None):
             for model in models or MODELS:
                 for features in ("M", "MS"):
                     row = results.get((dataset, features, horizon, model))
-                    if row is None or row["train_subset"] or predates_defaults(row):
+                    if row is None or row["train_subset"] or predates_defaults(
+                            {"model": model, **row}):
                         line = (f"--datasets {dataset} --features {features} "
                                 f"--models {model} --horizons {horizon}")
                         # last on the line: it wins over one the caller puts first

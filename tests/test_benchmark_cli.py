@@ -369,6 +369,24 @@ def test_missing_lists_rows_made_before_their_models_defaults(monkeypatch):
     assert len(lines) == 1 + 3 * 2 * len(longterm.BENCHMARKS)
 
 
+def test_rows_that_kept_a_trained_epoch_before_shrinking_became_the_default_are_missing(
+        monkeypatch):
+    longterm = _load_script()
+    monkeypatch.setitem(longterm.SHRINK_SINCE, "rnn-dot", "new0000")
+    monkeypatch.setattr(longterm, "made_before",
+                        lambda commit, since: (commit, since) == ("old0000", "new0000"))
+    results = {(d, f, longterm.default_lookback_horizons(d)[1][0], "rnn-dot"):
+               {"train_subset": False, "best_epoch": 0, "meta": {"commit": "old0000"}}
+               for d in longterm.BENCHMARKS for f in ("M", "MS")}
+    # epoch 0 kept: shrinking would not have changed it; a trained epoch kept: it would
+    results[("ETTh2", "MS", 96, "rnn-dot")]["best_epoch"] = 4
+    results[("ETTh1", "M", 96, "rnn-dot")].update(best_epoch=3, meta={"commit": "new0000"})
+    lines = longterm.missing(results, models=["rnn-dot"])
+    assert lines[0] == ("--datasets ETTh2 --features MS --models rnn-dot --horizons 96 "
+                        "--max-epochs 10")
+    assert len(lines) == 1 + 3 * 2 * len(longterm.BENCHMARKS)
+
+
 def test_made_before_asks_git_about_ancestry():
     import subprocess
 
