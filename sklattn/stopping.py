@@ -48,29 +48,36 @@ def holdout_loss(net, dataset):
 
 
 def shrink_factor(net, dataset, start):
-    """The fraction of its change since ``start`` that the module should keep.
+    """The fraction of its change since ``start`` that the module should keep, and the
+    module's own squared error on ``dataset``.
 
     With ``a`` the forecasts of ``start`` (a ``state_dict``) on ``dataset``, ``f`` the
     module's own and ``y`` the targets, the squared error of ``a + s (f - a)`` is least
-    at ``s = <f - a, y - a> / <f - a, f - a>``, clipped to [0, 1]. The module is left
-    with its own weights.
+    at ``s = <f - a, y - a> / <f - a, f - a>``, clipped to [0, 1]. Each batch is forecast
+    with both weight sets in turn (sums in float64; no forecasts are kept); the module is
+    left with its own weights.
 
     Returns
     -------
     factor : float
+    own_error : float
+        The sum of squared errors of ``f``.
     """
     own = deepcopy(net.module_.state_dict())
-    net.module_.load_state_dict(start)
-    starts = [step["y_pred"].double().cpu() for step, _ in _validation_steps(net, dataset)]
-    net.module_.load_state_dict(own)
-    along, length = 0.0, 0.0
-    for (step, target), a in zip(_validation_steps(net, dataset), starts):
-        change = step["y_pred"].double().cpu() - a
-        along += float((change * (target.cpu().double() - a)).sum())
-        length += float(change.square().sum())
-    if length == 0.0:
-        return 1.0
-    return min(max(along / length, 0.0), 1.0)
+    along = length = own_error = 0.0
+    with torch.no_grad():
+        for batch in net.get_iterator(dataset, training=False):
+            net.module_.load_state_dict(start)
+            a = net.validation_step(batch)["y_pred"].double()
+            net.module_.load_state_dict(own)
+            f = net.validation_step(batch)["y_pred"].double()
+            y = to_tensor(batch[1], net.device).double()
+            change = f - a
+            along += float((change * (y - a)).sum())
+            length += float(change.square().sum())
+            own_error += float((f - y).square().sum())
+    factor = 1.0 if length == 0.0 else min(max(along / length, 0.0), 1.0)
+    return factor, own_error
 
 
 def squared_error(net, dataset):
@@ -163,12 +170,11 @@ class EarlyStoppingWithBaseline(EarlyStopping):
         if start is None or not self.load_best or self.best_epoch_ == 0:
             return
         _, valid = net.get_split_datasets(X, y)
-        factor = shrink_factor(net, valid, start)
+        factor, trained_error = shrink_factor(net, valid, start)
         self.shrink_factor_ = 1.0
         if factor == 1.0:
             return
         trained = deepcopy(net.module_.state_dict())
-        trained_error = squared_error(net, valid)
         net.module_.shrink_toward(start, factor)
         if squared_error(net, valid) < trained_error:
             self.shrink_factor_ = factor
