@@ -714,3 +714,56 @@ def test_shrunk_head_experiment_scores_epoch_0_the_kept_and_the_shrunk_forecast(
     # on this slice: a blend (seed 1's RNN), and each end (epoch 0: seed 0's variate)
     assert any(0.0 < r["alpha"] < 1.0 for r in rows)
     assert {0.0, 1.0} <= {r["alpha"] for r in rows}
+
+
+@needs_data
+def test_shrinking_a_finished_checkpoint_gives_the_fresh_shrunk_fit(tmp_path):
+    # A run checkpointed without shrinking, then shrunk from its checkpoint: the row of a
+    # fresh fit with shrink_to_epoch0=True, and the checkpoint left as it was.
+    import hashlib
+
+    longterm, script = _load_script(), _load_script("shrink_checkpoint")
+    common = ["--datasets", "ETTh1", "--features", "M", "--models", "timestep",
+              "--lookback", "24", "--horizons", "8", "--max-rows", "800",
+              "--max-epochs", "10", "--data-home", str(DATA_HOME)]
+    table, fresh = tmp_path / "table.jsonl", tmp_path / "fresh.jsonl"
+    longterm.main([*common, "--set", "shrink_to_epoch0=False", "--out", str(table),
+                   "--checkpoint-dir", str(tmp_path / "checkpoints")])
+    (made,) = (tmp_path / "checkpoints").iterdir()
+    folder = made.rename(tmp_path / "checkpoints" / "ETTh1-M-24-8-timestep-seed0")
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    longterm.main([*common, "--set", "shrink_to_epoch0=True", "--out", str(fresh)])
+    out = tmp_path / "shrunk.jsonl"
+    script.main([str(folder), "--results", str(table), "--out", str(out),
+                 "--max-rows", "800", "--data-home", str(DATA_HOME)])
+    (unshrunk,) = [json.loads(line) for line in table.read_text().splitlines()]
+    (expected,) = [json.loads(line) for line in fresh.read_text().splitlines()]
+    restored, shrunk = [json.loads(line) for line in out.read_text().splitlines()]
+    assert unshrunk["best_epoch"] == 3 and 0.0 < expected["shrink_factor"] < 1.0
+    assert restored["test_mse"] == unshrunk["test_mse"]
+    assert restored["shrink_factor"] == 1.0
+    assert restored["resumed_from_epoch"] == restored["epochs_run"] == unshrunk["epochs_run"]
+    for key in ("test_mse", "test_mae", "shrink_factor", "best_epoch", "interval_scaled"):
+        assert shrunk[key] == pytest.approx(expected[key], rel=1e-6), key
+    assert shrunk["from_checkpoint"] == folder.name
+    assert shrunk["table_row"]["test_mse"] == unshrunk["test_mse"]
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.iterdir()} == files
+    # a checkpoint that is not the table row's model is refused
+    damaged = dict(unshrunk, test_mse=unshrunk["test_mse"] * 1.01)
+    table.write_text(json.dumps(damaged) + "\n")
+    with pytest.raises(ValueError, match="not that row's model"):
+        script.main([str(folder), "--results", str(table), "--out", str(out),
+                     "--max-rows", "800", "--data-home", str(DATA_HOME)])
+
+
+def test_shrink_checkpoint_reads_table_run_folder_names():
+    script = _load_script("shrink_checkpoint")
+    assert script.parse_run_name("weather-MS-336-720-timestep-seed0") == (
+        "weather", "MS", 336, 720, "timestep", 0)
+    assert script.parse_run_name("ETTh1-M-24-8-rnn-none-seed3") == (
+        "ETTh1", "M", 24, 8, "rnn-none", 3)
+    for name in ("ETTh1-MS-24-8-rnn-none-seed0-last100", "weather-M-336-96-patch-seed0-d=8",
+                 "ETTh1-M-24-8-lstm-seed0"):
+        with pytest.raises(ValueError):
+            script.parse_run_name(name)
