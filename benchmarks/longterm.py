@@ -457,6 +457,9 @@ def report(results=None, published=None):
         for r in rows:
             epochs = (f"{r['epochs_run']} ({r['best_epoch']})" if "epochs_run" in r else "")
             notes = [f"trained on {r['n_train_windows']} windows only"] if r["train_subset"] else []
+            if predates_defaults(r):
+                notes.insert(0, "made before this model's current defaults: "
+                                "`longterm.py missing` lists it for a rerun")
             if r.get("meta", {}).get("cuda"):
                 notes.append("GPU")
             if "max_epochs" in r and usual and r["max_epochs"] != usual[0][0]:

@@ -387,6 +387,20 @@ def test_rows_that_kept_a_trained_epoch_before_shrinking_became_the_default_are_
     assert len(lines) == 1 + 3 * 2 * len(longterm.BENCHMARKS)
 
 
+def test_report_marks_rows_made_before_their_models_defaults(monkeypatch):
+    longterm = _load_script()
+    monkeypatch.setitem(longterm.SHRINK_SINCE, "patch", "new0000")
+    monkeypatch.setattr(longterm, "made_before",
+                        lambda commit, since: (commit, since) == ("old0000", "new0000"))
+    row = {"dataset": "ETTh1", "features": "M", "horizon": 96, "lookback": 336,
+           "test_mse": 0.4, "test_mae": 0.4, "train_subset": False, "fit_seconds": 1.0,
+           "epochs_run": 6, "best_epoch": 1, "max_epochs": 10}
+    results = {("ETTh1", "M", 96, model): dict(row, model=model, meta={"commit": commit})
+               for model, commit in (("patch", "old0000"), ("variate", "old0000"))}
+    lines = [line for line in longterm.report(results, published={}).splitlines()
+             if line.startswith("| patch") or line.startswith("| variate")]
+    assert "current defaults" in lines[0] and "current defaults" not in lines[1]
+
 def test_made_before_asks_git_about_ancestry():
     import subprocess
 
