@@ -130,7 +130,7 @@ class TransformerForecaster(NeuralForecasterBase):
                  lookback=None, max_epochs=30, batch_size=64, predict_batch_size="auto", lr=1e-3,
                  optimizer="adam", weight_decay=0.0, optimizer_params=None, max_grad_norm=1.0,
                  quantiles=None,
-                 baseline="last", shrink_to_epoch0=False, early_stopping=True,
+                 baseline="last", shrink_to_epoch0=True, early_stopping=True,
                  validation_fraction=0.1, patience=5,
                  random_state=None,
                  device="auto", checkpoint_dir=None, n_threads=None, precision="float32",
