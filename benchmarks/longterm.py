@@ -546,7 +546,8 @@ DEFAULTS_SINCE = {
 # shrink_to_epoch0=True became these models' default at this commit. It acts only where
 # early stopping kept a trained epoch, so an older row that kept epoch 0 is the same model
 # and stands; one that kept a trained epoch predates the default.
-SHRINK_SINCE = {m: "fe9bb13" for m in ["linear", "rnn-none", *RNN_ATTENTION]}
+SHRINK_SINCE = {**{m: "fe9bb13" for m in ["linear", "rnn-none", *RNN_ATTENTION]},
+                **{m: "9d605e0" for m in ["timestep", "patch", "variate"]}}
 
 
 def predates_defaults(row):

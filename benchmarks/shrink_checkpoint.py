@@ -19,7 +19,10 @@ folder given, this script
 once with ``shrink_to_epoch0=False`` (the restored model: its test MSE must be the table
 row's, or the checkpoint is not that row's model) and once with ``True`` (the shrunk
 model). Both rows go to ``results/longterm-shrink.jsonl`` with ``from_checkpoint`` (the
-folder's name) and the table row's commit and test MSE.
+folder's name) and the table row's commit and test MSE. With ``--table``, where
+``shrink_to_epoch0=True`` is the model's default, the shrunk row is also the table's new
+row (``results/longterm.jsonl``): the model a fresh fit with the defaults makes (the
+tests check this on a slice), noted as resumed from the checkpoint.
 
 Usage:
     SKLATTN_DATA_HOME=../shared/data python benchmarks/shrink_checkpoint.py \
@@ -121,19 +124,40 @@ def main(argv=None):
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--results", default=str(longterm.RESULTS),
                         help="the table's rows (default: results/longterm.jsonl)")
+    parser.add_argument("--table", action="store_true",
+                        help="also append the shrunk row to the table's rows (--results), "
+                             "where shrinking is the model's default")
     parser.add_argument("--max-rows", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     meta = longterm._meta()
     for folder in args.folders:
         if read_manifest(folder) is None:
             raise SystemExit(f"{folder}: no checkpoint")
-        for row in shrink_rows(folder, args.data_home, args.results, args.max_rows):
+        rows = shrink_rows(folder, args.data_home, args.results, args.max_rows)
+        for row in rows:
             row["meta"] = meta
             with open(args.out, "a") as f:
                 f.write(json.dumps(row) + "\n")
             print(json.dumps({k: row.get(k) for k in (
                 "from_checkpoint", "params", "test_mse", "best_epoch", "shrink_factor",
                 "fit_seconds", "table_row")}), flush=True)
+        if args.table:
+            with open(args.results, "a") as f:
+                f.write(json.dumps(table_row(rows[1])) + "\n")
+
+
+def table_row(shrunk):
+    """The table's row of the ``shrunk`` row: without ``params``, which must be the
+    model's defaults, and saying where it comes from."""
+    model = longterm.MODELS[shrunk["model"]]()
+    defaults = model.get_params()
+    if any(defaults.get(name) != value for name, value in shrunk["params"].items()):
+        raise ValueError(f"{shrunk['params']} are not the defaults of {shrunk['model']}: "
+                         "not a table row")
+    row = {k: v for k, v in shrunk.items() if k not in ("params", "table_row")}
+    row["note"] = (f"shrunk from the finished checkpoint of the run at "
+                   f"{shrunk['table_row']['commit']} (shrink_checkpoint.py)")
+    return row
 
 
 if __name__ == "__main__":

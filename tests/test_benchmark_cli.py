@@ -748,9 +748,9 @@ def test_shrinking_a_finished_checkpoint_gives_the_fresh_shrunk_fit(tmp_path):
     files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
     longterm.main([*common, "--set", "shrink_to_epoch0=True", "--out", str(fresh)])
     out = tmp_path / "shrunk.jsonl"
-    script.main([str(folder), "--results", str(table), "--out", str(out),
+    script.main([str(folder), "--results", str(table), "--out", str(out), "--table",
                  "--max-rows", "800", "--data-home", str(DATA_HOME)])
-    (unshrunk,) = [json.loads(line) for line in table.read_text().splitlines()]
+    unshrunk, table_row = [json.loads(line) for line in table.read_text().splitlines()]
     (expected,) = [json.loads(line) for line in fresh.read_text().splitlines()]
     restored, shrunk = [json.loads(line) for line in out.read_text().splitlines()]
     assert unshrunk["best_epoch"] == 3 and 0.0 < expected["shrink_factor"] < 1.0
@@ -760,10 +760,16 @@ def test_shrinking_a_finished_checkpoint_gives_the_fresh_shrunk_fit(tmp_path):
     for key in ("test_mse", "test_mae", "shrink_factor", "best_epoch", "interval_scaled"):
         assert shrunk[key] == pytest.approx(expected[key], rel=1e-6), key
     assert shrunk["from_checkpoint"] == folder.name
+    # --table: the shrunk row, as the defaults' row (shrinking is the default now)
+    assert "params" not in table_row and "shrink_checkpoint.py" in table_row["note"]
+    assert table_row["test_mse"] == shrunk["test_mse"]
+    assert table_row["resumed_from_epoch"] == unshrunk["epochs_run"]
     assert shrunk["table_row"]["test_mse"] == unshrunk["test_mse"]
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in folder.iterdir()} == files
     # a checkpoint that is not the table row's model is refused
+    with pytest.raises(ValueError, match="not the defaults"):
+        script.table_row(dict(shrunk, params={"shrink_to_epoch0": False}))
     damaged = dict(unshrunk, test_mse=unshrunk["test_mse"] * 1.01)
     table.write_text(json.dumps(damaged) + "\n")
     with pytest.raises(ValueError, match="not that row's model"):
