@@ -133,6 +133,9 @@ def main(argv=None):
     for folder in args.folders:
         if read_manifest(folder) is None:
             raise SystemExit(f"{folder}: no checkpoint")
+        if args.table:  # before the fits, not after
+            check_defaults(parse_run_name(Path(folder).resolve().name)[4],
+                           {"shrink_to_epoch0": True})
         rows = shrink_rows(folder, args.data_home, args.results, args.max_rows)
         for row in rows:
             row["meta"] = meta
@@ -146,14 +149,18 @@ def main(argv=None):
                 f.write(json.dumps(table_row(rows[1])) + "\n")
 
 
+def check_defaults(model_name, params):
+    """Raise ``ValueError`` unless ``params`` are the defaults of ``model_name``'s
+    estimator (a table row runs only defaults)."""
+    defaults = longterm.MODELS[model_name]().get_params()
+    if any(defaults.get(name) != value for name, value in params.items()):
+        raise ValueError(f"{params} are not the defaults of {model_name}: not a table row")
+
+
 def table_row(shrunk):
     """The table's row of the ``shrunk`` row: without ``params``, which must be the
     model's defaults, and saying where it comes from."""
-    model = longterm.MODELS[shrunk["model"]]()
-    defaults = model.get_params()
-    if any(defaults.get(name) != value for name, value in shrunk["params"].items()):
-        raise ValueError(f"{shrunk['params']} are not the defaults of {shrunk['model']}: "
-                         "not a table row")
+    check_defaults(shrunk["model"], shrunk["params"])
     row = {k: v for k, v in shrunk.items() if k not in ("params", "table_row")}
     row["note"] = (f"shrunk from the finished checkpoint of the run at "
                    f"{shrunk['table_row']['commit']} (shrink_checkpoint.py)")

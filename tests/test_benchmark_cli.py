@@ -401,6 +401,7 @@ def test_report_marks_rows_made_before_their_models_defaults(monkeypatch):
              if line.startswith("| patch") or line.startswith("| variate")]
     assert "current defaults" in lines[0] and "current defaults" not in lines[1]
 
+
 def test_made_before_asks_git_about_ancestry():
     import subprocess
 
@@ -767,9 +768,12 @@ def test_shrinking_a_finished_checkpoint_gives_the_fresh_shrunk_fit(tmp_path):
     assert shrunk["table_row"]["test_mse"] == unshrunk["test_mse"]
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in folder.iterdir()} == files
-    # a checkpoint that is not the table row's model is refused
+    # a row whose params are not the defaults is not a table row
     with pytest.raises(ValueError, match="not the defaults"):
         script.table_row(dict(shrunk, params={"shrink_to_epoch0": False}))
+    with pytest.raises(ValueError, match="not the defaults"):
+        script.check_defaults("timestep", {"d_model": 8})
+    # a checkpoint that is not the table row's model is refused
     damaged = dict(unshrunk, test_mse=unshrunk["test_mse"] * 1.01)
     table.write_text(json.dumps(damaged) + "\n")
     with pytest.raises(ValueError, match="not that row's model"):
