@@ -421,6 +421,89 @@ def _holdout_cell(holdout, dataset, features, best, common):
     return f"{values.mean() / plain.mean():.4f}; {won}, {tied}, {lost}{seeds}"
 
 
+# The benchmark's bars at each dataset's first horizon, with every estimator's defaults:
+# every estimator below the last value (within 10% of it on exchange_rate) and within 10%
+# of the linear baseline, the best attention estimator below the linear baseline, the patch
+# Transformer at PatchTST's published level (within 2%, features "M"), and the best
+# attention RNN below the plain RNN (over the seed table's seeds).
+LAST_VALUE_BAR = {"exchange_rate": 1.10}
+LINEAR_BAR = 1.10
+PATCHTST_BAR = 1.02
+PATCHTST_DATASETS = ("ETTh1", "ETTh2", "ETTm1", "ETTm2", "weather")
+# Ratios within this of 1 are ties: a model that kept the linear start scores the linear
+# baseline's MSE up to float rounding.
+TIE = 1e-4
+
+
+def _verdict(ratio, bar=1.0, strict=True):
+    """"yes" when ``ratio`` meets ``bar`` (below it when ``strict``, else at or below it),
+    "tie" when it is within ``TIE`` of a strict bar of 1, else "no"."""
+    if strict and bar == 1.0 and abs(ratio - 1.0) <= TIE:
+        return "tie"
+    return "yes" if (ratio < bar if strict else ratio <= bar) else "no"
+
+
+def bars_report(results=None, published=None, seeds=None):
+    """Markdown: where the table's rows stand against the bars (``LAST_VALUE_BAR``,
+    ``LINEAR_BAR``, ``PATCHTST_BAR``) at each dataset's first horizon, one row per dataset
+    and setting; each cell the ratio, the model it belongs to and "yes", "tie" or "no"
+    ("epoch 0" where the best attention estimator kept epoch 0: its forecast is then the
+    least-squares start of its linear skip or the last value, not attention's).
+    The last column counts the rows made before their model's current defaults (the
+    verdicts then rest on them)."""
+    results = load_results() if results is None else results
+    published = load_published() if published is None else published
+    seeds = load_seed_results(table=results) if seeds is None else seeds
+    lines = ["| dataset | features | worst / last value | worst / linear "
+             "| best attention / linear | patch / PatchTST | best attention RNN / plain RNN "
+             "(seeds) | rows before the defaults |", "|---|---|---|---|---|---|---|---|"]
+    for dataset in BENCHMARKS:
+        horizon = default_lookback_horizons(dataset)[1][0]
+        for features in ("M", "MS"):
+            rows = {m: results[(dataset, features, horizon, m)] for m in MODELS
+                    if (dataset, features, horizon, m) in results}
+            if "naive" not in rows or "linear" not in rows:
+                continue
+            mse = {m: r["test_mse"] for m, r in rows.items()}
+            trained = [m for m in rows if m != "naive"]
+            worst_naive = max(trained, key=lambda m: mse[m])
+            ratio = mse[worst_naive] / mse["naive"]
+            cells = [f"{ratio:.3f} ({worst_naive}) "
+                     + _verdict(ratio, LAST_VALUE_BAR.get(dataset, 1.0),
+                                strict=dataset not in LAST_VALUE_BAR)]
+            worst = max(trained, key=lambda m: mse[m] / mse["linear"])
+            ratio = mse[worst] / mse["linear"]
+            cells.append(f"{ratio:.3f} ({worst}) {_verdict(ratio, LINEAR_BAR, strict=False)}")
+            attention = [m for m in ATTENTION_MODELS if m in rows]
+            best = min(attention, key=lambda m: mse[m]) if attention else None
+            if best is None:
+                cells.append("")
+            else:  # a model that kept epoch 0 is its linear start or the last value
+                verdict = ("epoch 0" if rows[best].get("best_epoch") == 0
+                           else _verdict(mse[best] / mse["linear"]))
+                cells.append(f"{mse[best] / mse['linear']:.4f} ({best}) {verdict}")
+            patchtst = [m for source, m, _ in published.get((dataset, features, horizon), [])
+                        if source.startswith("PatchTST")]
+            if patchtst and "patch" in rows and dataset in PATCHTST_DATASETS:
+                ratio = mse["patch"] / min(patchtst)
+                cells.append(f"{ratio:.3f} {_verdict(ratio, PATCHTST_BAR, strict=False)}")
+            else:
+                cells.append("")
+            runs = [seeds.get((dataset, features, m), {}) for m in ["rnn-none", *RNN_ATTENTION]]
+            common = sorted(set.intersection(*(set(r) for r in runs)))
+            if common:
+                means = {m: np.mean([r[s] for s in common])
+                         for m, r in zip(["rnn-none", *RNN_ATTENTION], runs)}
+                rnn = min(RNN_ATTENTION, key=means.get)
+                ratio = means[rnn] / means["rnn-none"]
+                cells.append(f"{ratio:.4f} ({rnn}; {len(common)}) {_verdict(ratio)}")
+            else:
+                cells.append("")
+            stale = sum(predates_defaults(r) for r in rows.values())
+            lines.append(f"| {dataset} | {features} | " + " | ".join(cells) + f" | {stale} |")
+    return "\n".join(lines)
+
+
 def load_published(path=PUBLISHED):
     """{(dataset, features, horizon): [(source, mse, mae), ...]} from published.csv."""
     published = {}
@@ -633,6 +716,7 @@ def _replace_section(text, name, body):
 
 def write_report(results_md=HERE / "RESULTS.md"):
     text = results_md.read_text() if results_md.exists() else ""
+    text = _replace_section(text, "bars", bars_report())
     text = _replace_section(text, "longterm", report())
     text = _replace_section(text, "intervals", interval_report())
     text = _replace_section(text, "seeds", seed_report(

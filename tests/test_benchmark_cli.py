@@ -402,6 +402,47 @@ def test_report_marks_rows_made_before_their_models_defaults(monkeypatch):
     assert "current defaults" in lines[0] and "current defaults" not in lines[1]
 
 
+def test_bars_report_judges_each_setting_against_the_bars(monkeypatch):
+    longterm = _load_script()
+    monkeypatch.setitem(longterm.SHRINK_SINCE, "variate", "new0000")
+    monkeypatch.setattr(longterm, "made_before",
+                        lambda commit, since: (commit, since) == ("old0000", "new0000"))
+
+    def row(dataset, model, mse, best_epoch=1, commit="new0000", features="M"):
+        horizon = longterm.default_lookback_horizons(dataset)[1][0]
+        return (dataset, features, horizon, model), {
+            "dataset": dataset, "features": features, "horizon": horizon, "model": model,
+            "lookback": 336, "test_mse": mse, "train_subset": False,
+            "best_epoch": best_epoch, "random_state": 0, "meta": {"commit": commit}}
+
+    mse = {"naive": 2.0, "linear": 1.0, "rnn-none": 1.05, "rnn-dot": 0.99,
+           "rnn-general": 1.2, "rnn-additive": 1.0, "rnn-recurrent": 1.0, "patch": 0.98,
+           "variate": 0.97}
+    results = dict(row("ETTh1", m, v) for m, v in mse.items())
+    # variate is best but predates its defaults; patch is PatchTST's 0.96 plus 2.1%
+    results.update([row("ETTh1", "variate", 0.97, commit="old0000")])
+    # exchange_rate: 5% above the last value is within its bar; the best attention model
+    # kept epoch 0 (its linear start), which beats nothing
+    results.update([row("exchange_rate", "naive", 1.0), row("exchange_rate", "linear", 1.05),
+                    row("exchange_rate", "rnn-dot", 1.0499, best_epoch=0)])
+    results.update([row("ETTh2", "naive", 1.0)])  # no linear baseline: no row
+    published = {("ETTh1", "M", 96): [("PatchTST/64 (paper)", 0.96, 0.5),
+                                      ("PatchTST/42 (paper)", 0.97, 0.5),
+                                      ("DLinear (paper)", 0.90, 0.5)]}
+    seeds = {("ETTh1", "M", m): {0: mse[m], 1: mse[m]}
+             for m in ("rnn-none", *longterm.RNN_ATTENTION)}
+    lines = longterm.bars_report(results, published, seeds).splitlines()
+    assert len(lines) == 4
+    assert all(len(line.split("|")) == len(lines[0].split("|")) for line in lines)
+    assert lines[2] == ("| ETTh1 | M | 0.600 (rnn-general) yes | 1.200 (rnn-general) no | "
+                        "0.9700 (variate) yes | 1.021 no | 0.9429 (rnn-dot; 2) yes | 1 |")
+    assert lines[3] == ("| exchange_rate | M | 1.050 (linear) yes | 1.000 (linear) yes | "
+                        "0.9999 (rnn-dot) epoch 0 |  |  | 0 |")
+    assert longterm._verdict(1.00005) == "tie" and longterm._verdict(0.9998) == "yes"
+    assert longterm._verdict(1.10, 1.10, strict=False) == "yes"
+    assert longterm._verdict(1.10, 1.10) == "no"
+
+
 def test_made_before_asks_git_about_ancestry():
     import subprocess
 
@@ -506,7 +547,7 @@ def test_seed_report_compares_attention_with_the_plain_rnn_over_seeds(tmp_path, 
             "benchmarks/results/longterm-seeds.jsonl") in lacking
     assert len(lacking) == 2 * len(longterm.BENCHMARKS) * 3 - 2  # ETTh1 M has seeds 1, 2
 
-    for name in ("report", "interval_report", "seed_report"):
+    for name in ("report", "interval_report", "seed_report", "bars_report"):
         monkeypatch.setattr(longterm, name, lambda name=name, **_: f"({name})")
     results_md = tmp_path / "RESULTS.md"
     results_md.write_text("intro\n<!-- seeds:begin -->\nold\n<!-- seeds:end -->\nafter\n")
@@ -514,6 +555,7 @@ def test_seed_report_compares_attention_with_the_plain_rnn_over_seeds(tmp_path, 
     text = results_md.read_text()
     assert "<!-- seeds:begin -->\n(seed_report)\n<!-- seeds:end -->\nafter" in text
     assert "(report)" in text and "(interval_report)" in text and "old" not in text
+    assert "<!-- bars:begin -->\n(bars_report)\n<!-- bars:end -->" in text
 
 
 @needs_data
