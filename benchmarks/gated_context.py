@@ -12,7 +12,7 @@ beside the last state ``h_T`` (patched here, never in the package):
              so this is the plain RNN with other random draws (a measure of seed noise)
 
 Each variant and the plain RNN over seeds, test MSE means printed and appended to
-``results/longterm-gated-context.jsonl`` (docs/real_data.md, "Attention against the
+``results/longterm-gated-context.jsonl`` (docs/known_gaps.md, "Attention against the
 plain RNN")::
 
     export OMP_NUM_THREADS=1 SKLATTN_DATA_HOME=../shared/data

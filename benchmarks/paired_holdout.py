@@ -11,7 +11,7 @@ zero beside the fixed least-squares skip). The per-window loss differences are a
 over non-overlapping blocks of ``horizon`` consecutive windows (neighbouring windows share
 their targets) and ``z`` is their mean over its block standard error. The test MSE of
 the kept model and of the start say which one the test months preferred. Printed and
-appended to ``results/longterm-paired-holdout.jsonl`` (docs/real_data.md, "What the
+appended to ``results/longterm-paired-holdout.jsonl`` (docs/known_gaps.md, "What the
 hold-out saw")::
 
     export OMP_NUM_THREADS=1 SKLATTN_DATA_HOME=../shared/data

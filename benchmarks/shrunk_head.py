@@ -4,7 +4,7 @@ factor fitted on the hold-out, do better on the test months than keeping one or 
 Early stopping keeps either epoch 0 (the least-squares linear start, or the last value)
 or the trained epoch with the lowest hold-out loss: all or nothing. Where the trained
 epochs' gains over the start were within the hold-out's noise they did not carry over
-(docs/real_data.md, "What the hold-out saw"). The classical remedy for a selected model
+(docs/known_gaps.md, "What the hold-out saw"). The classical remedy for a selected model
 that does not carry over is shrinkage: forecast ``a + alpha * (f - a)``, where ``a`` is
 epoch 0's forecast, ``f`` the best trained epoch's (by hold-out loss, kept or not) and
 ``alpha`` in [0, 1] the least-squares factor on the hold-out (one number per fit). For
@@ -14,7 +14,7 @@ the shrunk forecast. Printed and appended to ``results/longterm-shrunk-head.json
 
     export OMP_NUM_THREADS=1 SKLATTN_DATA_HOME=../shared/data
     python benchmarks/shrunk_head.py ETTh1:M ETTh2:MS --seeds 1
-    python benchmarks/shrunk_head.py summary    # the table of docs/real_data.md
+    python benchmarks/shrunk_head.py summary    # the table of docs/known_gaps.md
 """
 
 import copy
