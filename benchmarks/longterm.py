@@ -374,6 +374,19 @@ def _won_tied_lost(values, plain):
             int(np.sum((values > plain) & ~tied)))
 
 
+def _seed_runs(seeds, dataset, features):
+    """The seeds every model of the seed table has for ``dataset`` and ``features``, and
+    each model's test MSE over them (arrays in seed order)."""
+    runs = [seeds.get((dataset, features, m), {}) for m in SEED_ROWS_SINCE]
+    common = sorted(set.intersection(*(set(r) for r in runs)))
+    return common, {m: np.array([r[s] for s in common]) for m, r in zip(SEED_ROWS_SINCE, runs)}
+
+
+def _best_attention_rnn(mse):
+    """The attention RNN with the lowest mean test MSE over the seeds."""
+    return min(RNN_ATTENTION, key=lambda m: mse[m].mean())
+
+
 def seed_report(seeds=None, holdout=None):
     """Markdown: attention against the plain RNN over seeds, each model's mean ratio to
     the linear baseline of the same seed; one row per dataset and setting, over the seeds
@@ -390,13 +403,11 @@ def seed_report(seeds=None, holdout=None):
              "|---|---|---|" + "---|" * (len(models) + 3)]
     for dataset in BENCHMARKS:
         for features in ("M", "MS"):
-            runs = [seeds.get((dataset, features, m), {}) for m in models]
-            common = sorted(set.intersection(*(set(r) for r in runs)))
+            common, mse = _seed_runs(seeds, dataset, features)
             if not common:
                 continue
-            mse = {m: np.array([r[s] for s in common]) for m, r in zip(models, runs)}
             ratios = [f"{np.mean(mse[m] / mse['linear']):.3f}" for m in models[1:]]
-            best = min(RNN_ATTENTION, key=lambda m: mse[m].mean())
+            best = _best_attention_rnn(mse)
             plain = mse["rnn-none"]
             won, tied, lost = _won_tied_lost(mse[best], plain)
             on_holdout = _holdout_cell(holdout, dataset, features, best, common)
@@ -430,8 +441,8 @@ LAST_VALUE_BAR = {"exchange_rate": 1.10}
 LINEAR_BAR = 1.10
 PATCHTST_BAR = 1.02
 PATCHTST_DATASETS = ("ETTh1", "ETTh2", "ETTm1", "ETTm2", "weather")
-# Ratios within this of 1 are ties: a model that kept the linear start scores the linear
-# baseline's MSE up to float rounding.
+# Ratios within this of 1 are ties: models that kept the same start (the RNNs' linear
+# skip) score the same MSE up to float rounding.
 TIE = 1e-4
 
 
@@ -489,13 +500,10 @@ def bars_report(results=None, published=None, seeds=None):
                 cells.append(f"{ratio:.3f} {_verdict(ratio, PATCHTST_BAR, strict=False)}")
             else:
                 cells.append("")
-            runs = [seeds.get((dataset, features, m), {}) for m in ["rnn-none", *RNN_ATTENTION]]
-            common = sorted(set.intersection(*(set(r) for r in runs)))
-            if common:
-                means = {m: np.mean([r[s] for s in common])
-                         for m, r in zip(["rnn-none", *RNN_ATTENTION], runs)}
-                rnn = min(RNN_ATTENTION, key=means.get)
-                ratio = means[rnn] / means["rnn-none"]
+            common, runs = _seed_runs(seeds, dataset, features)
+            if common:  # as the seed table's
+                rnn = _best_attention_rnn(runs)
+                ratio = runs[rnn].mean() / runs["rnn-none"].mean()
                 cells.append(f"{ratio:.4f} ({rnn}; {len(common)}) {_verdict(ratio)}")
             else:
                 cells.append("")
