@@ -33,9 +33,12 @@ ESTIMATORS = {
     "naive": NaiveForecaster(lookback=LOOKBACK, target_features=[6]),
     "linear": LinearForecaster(**FAST),
     "rnn": AttentionRNNRegressor(hidden_size=16, **FAST),
-    "patch": TransformerForecaster(tokens="patch", patch_len=8, **FAST),
+    # One small layer: the clients' contract, not the default's quality, is tested here
+    # (the default-sized Transformers had the same coverage, at four times the time).
+    "patch": TransformerForecaster(tokens="patch", patch_len=8, n_layers=1, d_ff=32, **FAST),
     # 3 epochs leave it under-trained: its cross-conformal coverage was then 84.8%
-    "variate": TransformerForecaster(tokens="variate", **{**FAST, "max_epochs": 8}),
+    "variate": TransformerForecaster(tokens="variate", n_layers=1, d_ff=32,
+                                     **{**FAST, "max_epochs": 8}),
 }
 
 

@@ -56,7 +56,7 @@ def test_predict_batches_by_predict_batch_size_and_pads_only_tiny_batches(make,
 ])
 def test_auto_predict_batch_size_follows_the_work_per_window(tokens, lookback, expected):
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((40, lookback, 3)).astype(np.float32)
+    X = rng.standard_normal((10, lookback, 3)).astype(np.float32)  # few: 4000 steps train slowly
     y = X[:, -2:, :].copy()
     model = TransformerForecaster(tokens=tokens, d_model=4, n_heads=1, n_layers=1, d_ff=8,
                                   max_epochs=1, random_state=0).fit(X, y)
