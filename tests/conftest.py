@@ -23,6 +23,16 @@ def pytest_xdist_auto_num_workers(config):
     return max(1, min(4, cores))
 
 
+def pytest_collection_modifyitems(items):
+    """The long tests (real-data and planted-lag training, the Dask cluster) first, in
+    their order, then the rest in theirs: pytest-xdist's workers then take the short tests
+    last and finish together, instead of one worker ending on a minute-long fit alone."""
+    is_long = [bool(item.get_closest_marker("quality") or item.get_closest_marker("cluster"))
+               for item in items]
+    items[:] = ([item for item, long in zip(items, is_long) if long]
+                + [item for item, long in zip(items, is_long) if not long])
+
+
 # The benchmark files: ../shared/data beside the checkout (CI's clone has them too).
 DATA_HOME = Path(os.environ.get("SKLATTN_DATA_HOME",
                                 Path(__file__).resolve().parents[2] / "shared" / "data"))
