@@ -29,10 +29,10 @@ from sklattn import (
 pytestmark = pytest.mark.filterwarnings("ignore:.*early stopping is skipped")
 
 # One default-constructed estimator of each class, then each option that changes the
-# torch module (attention, context, tokens) or the linear map. The options share every
-# line of scikit-learn-facing code with their class's default (the base's), so .ci/run's
-# second pass, on the oldest scikit-learn allowed, checks only the defaults ("variants"
-# marker); the first pass, on the newest, checks them all.
+# torch module (attention, context, tokens) or the forecast's arithmetic. The options go
+# through the same scikit-learn- and skorch-facing code as their class's default (the
+# base's), so .ci/run's second pass, on the oldest scikit-learn allowed, checks only the
+# defaults ("variants" marker); the first pass, on the newest, checks them all.
 DEFAULTS = [
     AttentionRNNRegressor(),
     TransformerForecaster(),
