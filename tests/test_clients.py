@@ -33,8 +33,10 @@ ESTIMATORS = {
     "naive": NaiveForecaster(lookback=LOOKBACK, target_features=[6]),
     "linear": LinearForecaster(**FAST),
     "rnn": AttentionRNNRegressor(hidden_size=16, **FAST),
-    # One small layer: the clients' contract, not the default's quality, is tested here
-    # (the default-sized Transformers had the same coverage, at four times the time).
+    # One small layer: the clients' contract, not the default's quality, is tested here.
+    # Against the default-sized Transformers (2026-11-28), coverages within 3 points of
+    # theirs (cross-conformal patch 0.876 vs 0.875, variate 0.880 vs 0.874), in a third
+    # of the time.
     "patch": TransformerForecaster(tokens="patch", patch_len=8, n_layers=1, d_ff=32, **FAST),
     # 3 epochs leave it under-trained: its cross-conformal coverage was then 84.8%
     "variate": TransformerForecaster(tokens="variate", n_layers=1, d_ff=32,

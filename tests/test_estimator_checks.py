@@ -6,7 +6,7 @@ xfailed.
 
 With their defaults the neural estimators train up to 50 epochs on each of the checks'
 fits (early stopping needs more windows than the checks have): 360 CPU-seconds for the
-whole module on a 2-core machine (2026-11-28), two thirds of them for the variants.
+whole module on a 2-core machine (2026-11-28), seven tenths of them for the variants.
 
 Predictions are batch-invariant (the base pads every inference batch to ``batch_size``),
 so check_methods_subset_invariance holds bitwise for the Transformer too; without the
