@@ -37,3 +37,11 @@ def test_auto_workers_one_per_core_at_most_four(monkeypatch):
         monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)),
                             raising=False)
         assert pytest_xdist_auto_num_workers(config=None) == expected
+
+
+def test_auto_workers_fall_back_to_cpu_count(monkeypatch):
+    # Platforms without sched_getaffinity (macOS, Windows) count the machine's cores.
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    for cores, expected in [(None, 1), (1, 1), (3, 3), (64, 4)]:
+        monkeypatch.setattr(os, "cpu_count", lambda n=cores: n)
+        assert pytest_xdist_auto_num_workers(config=None) == expected
