@@ -39,6 +39,12 @@ def _early_stopping(net):
     return next((cb for _, cb in net.callbacks_ if isinstance(cb, EarlyStopping)), None)
 
 
+def _stopped(net):
+    """Whether early stopping has used up its patience (it stops training)."""
+    stopper = _early_stopping(net)
+    return stopper is not None and stopper.misses_ >= stopper.patience
+
+
 def read_manifest(dirname):
     """The manifest of the checkpoint in ``dirname``, or None when there is none."""
     path = Path(dirname) / MANIFEST
@@ -73,14 +79,16 @@ class EpochCheckpoint(Callback):
             restore(net, self.dirname)
 
     def on_epoch_end(self, net, **kwargs):
-        self._write(net, finished=False)
+        # On the epoch where early stopping stops, the finished checkpoint follows in
+        # on_train_end; an unfinished one with the stopper's patience used up would
+        # resume into a fit that never stops.
+        if not _stopped(net):
+            self._write(net, finished=False)
 
     def on_train_end(self, net, **kwargs):
         # After early stopping put its best weights back: the finished model. (An
         # interrupted fit is not finished: its last epoch's checkpoint stays.)
-        stopper = _early_stopping(net)
-        stopped = stopper is not None and stopper.misses_ >= stopper.patience
-        if stopped or len(net.history) >= net.max_epochs:
+        if _stopped(net) or len(net.history) >= net.max_epochs:
             self._write(net, finished=True)
 
     def _write(self, net, finished):

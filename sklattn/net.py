@@ -17,6 +17,10 @@ What it changes in skorch's step, and why:
   backward), so the CPU could not queue the next kernels while the GPU worked. There a
   diverged step stops ``fit`` at the end of its epoch's loop.
 - Batches that arrive in pinned memory are copied to the GPU with ``non_blocking=True``.
+- A callback that stops training from ``on_epoch_end`` (skorch's ``EarlyStopping`` raises
+  ``KeyboardInterrupt`` there) stops it after every callback has seen that epoch: skorch
+  calls callbacks in order and the raise skipped the later ones, so the progress bar,
+  ``PrintLog`` and the user's callbacks missed the epoch on which training stopped.
 - ``compile_module=True`` runs training and prediction through ``torch.compile(module_)``
   while ``module_`` itself stays the plain module (so pickling, ``state_dict`` and
   attention hooks see the usual module); the compiled wrapper is rebuilt lazily and
@@ -116,6 +120,25 @@ class ForecastNet(NeuralNetRegressor):
         use_scaler = self.precision == "float16" and is_cuda(self.device)
         self.grad_scaler_ = torch.amp.GradScaler("cuda") if use_scaler else None
         return self
+
+    def notify(self, method_name, **cb_kwargs):
+        """skorch's ``notify``; a stop raised in ``on_epoch_end`` waits for the rest.
+
+        Every callback sees the epoch on which training stops; the first
+        ``KeyboardInterrupt`` is raised again once all of them have run.
+        """
+        if method_name != "on_epoch_end":
+            return super().notify(method_name, **cb_kwargs)
+        getattr(self, method_name)(self, **cb_kwargs)
+        stop = None
+        for _, callback in self.callbacks_:
+            try:
+                getattr(callback, method_name)(self, **cb_kwargs)
+            except KeyboardInterrupt as exc:
+                stop = stop or exc
+        if stop is not None:
+            raise stop
+        return None
 
     def _autocast(self):
         """The context the forward pass runs in: ``torch.autocast`` for mixed precision,

@@ -139,7 +139,9 @@ SHARED_PARAMETERS = {
         "10 batches. \"auto\": on in interactive sessions (stderr is a terminal, or "
         "a Jupyter kernel), off in scripts, logs and CI.")),
     "callbacks": ("list of skorch callbacks or None",
-                  "Added to the net's callbacks (after early stopping and clipping)."),
+                  "Added after sklattn's own (early stopping, checkpoint, progress bar). "
+                  "Each sees every epoch, the one on which early stopping stops "
+                  "included."),
 }
 _PLACEHOLDER = "    <shared parameters>\n"
 

@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 
 from sklattn import AttentionRNNRegressor, LinearForecaster
+from sklattn.checkpoint import read_manifest
 
 ESTIMATORS = {
     # Dropout (the RNN's default 0.3) draws from the random stream the checkpoint restores.
     "rnn": "AttentionRNNRegressor(hidden_size=8, max_epochs=8, patience=3, n_threads=1, "
            "random_state=3)",
     "linear": "LinearForecaster(max_epochs=8, n_threads=1, random_state=3)",
+    # Early stopping stops it at epoch 8 of 20.
+    "rnn-stopped": "AttentionRNNRegressor(hidden_size=8, lr=0.1, max_epochs=20, patience=2, "
+                   "n_threads=1, random_state=3)",
     # Shrunk at the end toward epoch 0 (the last value), which the resumed fit recomputes.
     "linear-shrunk": "LinearForecaster(init='random', shrink_to_epoch0=True, max_epochs=8, "
                      "n_threads=1, random_state=3)",
@@ -67,6 +71,24 @@ def test_killed_fit_resumes_to_the_uninterrupted_result(name, tmp_path):
     assert resumed.shrink_factor_ == uninterrupted.shrink_factor_
     if "shrunk" in name:
         assert 0 < resumed.shrink_factor_ < 1
+
+
+def test_fit_killed_on_the_epoch_early_stopping_stops_resumes_and_stops_there(tmp_path):
+    # The kill comes after the checkpoint's on_epoch_end of the stopping epoch: that epoch's
+    # checkpoint, with early stopping's patience used up, must not be the one resumed (it
+    # would train on to max_epochs).
+    X, y = windows()
+    uninterrupted = _make("rnn-stopped").fit(X, y)
+    stop = len(uninterrupted.net_.history)
+    assert stop < uninterrupted.max_epochs
+    script = _KILLED_RUN.format(tests=str(Path(__file__).parent), epoch=stop,
+                                name="rnn-stopped")
+    assert subprocess.run([sys.executable, "-c", script], cwd=tmp_path).returncode == -9
+    resumed = _make("rnn-stopped", checkpoint_dir=str(tmp_path / "ckpt")).fit(X, y)
+    assert len(resumed.net_.history) == stop
+    np.testing.assert_array_equal(resumed.predict(X), uninterrupted.predict(X))
+    manifest = read_manifest(tmp_path / "ckpt")
+    assert manifest["finished"] and manifest["epochs_done"] == stop
 
 
 def test_finished_checkpoint_gives_the_model_back_and_others_are_refused(tmp_path):

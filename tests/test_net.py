@@ -7,8 +7,9 @@ from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback, GradientNormClipping
 from skorch.dataset import Dataset
 
-from sklattn import LinearForecaster, TransformerForecaster
+from sklattn import AttentionRNNRegressor, LinearForecaster, TransformerForecaster, make_windows
 from sklattn.batching import WindowBatches
+from sklattn.datasets import make_lagged_series
 from sklattn.net import ForecastNet, clip_grad_norm
 
 
@@ -269,3 +270,34 @@ def test_foreach_norm_is_each_tensors_vector_norm():
                for k, shape in enumerate([(96, 96), (96,), (7, 3, 5), (1,)])]
     for norm, tensor in zip(torch._foreach_norm(tensors), tensors):
         assert torch.equal(norm, torch.linalg.vector_norm(tensor))
+
+
+class _EpochRecorder(Callback):
+    def initialize(self):
+        self.epochs_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_.append(net.history[-1, "epoch"])
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: LinearForecaster(**kw),
+    lambda **kw: AttentionRNNRegressor(hidden_size=4, lr=0.05, **kw),
+])
+def test_every_callback_sees_the_epoch_on_which_early_stopping_stops(make, capsys):
+    # skorch's EarlyStopping raises KeyboardInterrupt in on_epoch_end; the callbacks after
+    # it (the user's, the progress bar, PrintLog) used to miss that epoch.
+    series, _ = make_lagged_series(n_steps=900, random_state=0)
+    X, y = make_windows(series, lookback=12, horizon=2, targets="target")
+    recorder = _EpochRecorder()
+    model = make(max_epochs=40, patience=1, random_state=0, callbacks=[recorder],
+                 progress=True, verbose=1).fit(X, y)
+    epochs = model.net_.history[:, "epoch"]
+    assert len(epochs) < 40  # early stopping stopped it
+    assert recorder.epochs_ == epochs
+    captured = capsys.readouterr()
+    assert f"{len(epochs)}/40" in captured.err  # the bar counted every epoch
+    printed = [line.split()[0] for line in captured.out.splitlines()
+               if line.split() and line.split()[0].isdigit()]  # PrintLog's rows
+    assert printed == [str(epoch) for epoch in epochs]
