@@ -9,6 +9,10 @@ way to do the same.
   ``_set_training`` switches.
 - ``NeuralNet.run_single_epoch``'s loop (public, but ``ForecastNet``'s CUDA path
   re-implements it): the history keys it records per batch and per epoch.
+- ``NeuralNet.notify`` (public, but ``ForecastNet`` re-implements it for ``on_epoch_end``
+  to hold a stop until every callback has run): the net's own hook first, then each of
+  ``callbacks_`` in order; and skorch's ``EarlyStopping`` stops training by raising
+  ``KeyboardInterrupt`` from ``on_epoch_end``.
 - ``EarlyStopping._calc_new_threshold(score)`` and its fitted attributes
   ``dynamic_threshold_``, ``best_model_weights_``, ``best_epoch_``: epoch 0 candidates
   (``sklattn.stopping``) and checkpoints (``sklattn.checkpoint``) set them.
@@ -20,10 +24,11 @@ runs them on the oldest skorch ``pyproject.toml`` allows and the newest.
 import inspect
 
 import numpy as np
+import pytest
 import skorch
 import torch
 from skorch import NeuralNetRegressor
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
@@ -97,3 +102,32 @@ def test_early_stopping_attributes_used_by_epoch_0_and_checkpoints():
     assert np.isfinite(fitted.dynamic_threshold_)
     assert isinstance(fitted.best_epoch_, int)
     assert isinstance(fitted.best_model_weights_, dict)
+
+
+def test_notify_runs_the_net_then_its_callbacks_and_early_stopping_raises_to_stop():
+    calls = []
+
+    class Record(Callback):
+        def __init__(self, name):
+            self.name = name
+
+        def on_epoch_end(self, net, **kwargs):
+            calls.append(self.name)
+
+    net = _net().initialize()
+    net.callbacks_ = [("a", Record("a")), ("b", Record("b"))]
+    net.on_epoch_end = lambda net_, **kwargs: calls.append("net")
+    net.notify("on_epoch_end")
+    assert calls == ["net", "a", "b"]
+
+    stopper = EarlyStopping(monitor="valid_loss", patience=1).initialize()
+    stopper.on_train_begin(net)
+    net.history.clear()
+    for epoch, loss in enumerate([1.0, 2.0], start=1):
+        net.history.new_epoch()
+        net.history.record("epoch", epoch)
+        net.history.record("valid_loss", loss)
+        if epoch == 1:
+            stopper.on_epoch_end(net)
+    with pytest.raises(KeyboardInterrupt):
+        stopper.on_epoch_end(net)
